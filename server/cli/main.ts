@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.command.ts')).serveCommand,
   migrate: async () => (await import('./migrate.command.ts')).migrateCommand,
   token: async () => (await import('./token.command.ts')).tokenCommand,
+  agent: async () => (await import('../agent/agent.command.ts')).agentCommand,
 };
 
 function usage(): string {
