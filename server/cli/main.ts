@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A subcommand of `onset`: parses its own arguments and returns the exit code. */
 export interface Command {
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
 export class UsageError extends Error {}
 
 /** `util.parseArgs` with its errors turned into usage errors. */
-export function parseCommandArgs<T extends Parameters<typeof parseArgs>[0]>(config: T) {
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (err) {

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-create-storage.ts';
+
+/** Every migration, in order. New ones are added here by hand: the list is the schema's history. */
+export const migrations: Record<string, Migration> = {
+  '0001-create-storage': m0001,
+};

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import type { DatabaseHandle } from './db/database.ts';
+import { createErrorHandler } from './http/error-handler.ts';
+import { AppError } from './http/errors.ts';
+import { timeRequests, type Metrics } from './http/metrics.ts';
+import { requestLog } from './http/request-log.ts';
+import { ingestRoutes } from './ingest/ingest.routes.ts';
+import type { IngestService } from './ingest/ingest.service.ts';
+import type { Logger } from './logger.ts';
+import { seriesRoutes } from './series/series.routes.ts';
+import type { TokenService } from './tokens/tokens.service.ts';
+
+export interface Readiness {
+  /** Reasons the server is not ready yet; empty once it is. */
+  pending(): string[];
+}
+
+export interface AppDeps {
+  database: DatabaseHandle;
+  logger: Logger;
+  metrics: Metrics;
+  tokens: TokenService;
+  ingest: IngestService;
+  readiness: Readiness;
+  maxBodyBytes: number;
+}
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestLog(deps.logger));
+  app.use(timeRequests(deps.metrics));
+
+  app.get('/healthz', (_req, res) => {
+    const pending = deps.readiness.pending();
+    res
+      .status(pending.length === 0 ? 200 : 503)
+      .json({ status: pending.length === 0 ? 'ok' : 'starting', pending });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use(
+    ingestRoutes({
+      tokens: deps.tokens,
+      ingest: deps.ingest,
+      metrics: deps.metrics,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
+  app.use(seriesRoutes({ db: deps.database.db, tokens: deps.tokens }));
+
+  app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'no such API endpoint')));
+  app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
+  app.use((_req, _res, next) => next(new AppError('not_found', 'not found')));
+
+  const handleError = createErrorHandler(deps.logger);
+  app.use(((err, req, res, next) => {
+    if (req.path === '/api/v1/samples' && err instanceof Error) {
+      deps.metrics.ingestRejected.inc({ code: err instanceof AppError ? err.code : 'other' });
+    }
+    handleError(err, req, res, next);
+  }) satisfies express.ErrorRequestHandler);
+  return app;
+}

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+
+export interface HostSummary {
+  name: string;
+  labels: Record<string, string>;
+  first_ts: Date;
+  last_ts: Date;
+  series: number;
+}
+
+export async function listHosts(db: Db): Promise<HostSummary[]> {
+  const rows = await db
+    .selectFrom('hosts as h')
+    .leftJoin('series as s', 's.host_id', 'h.id')
+    .select(['h.name', 'h.labels', 'h.first_ts', 'h.last_ts'])
+    .select((eb) => eb.fn.count<string>('s.id').as('series'))
+    .groupBy('h.id')
+    .orderBy('h.name')
+    .execute();
+  return rows.map((r) => ({ ...r, series: Number(r.series) }));
+}
+
+export interface SeriesSelector {
+  metric: string;
+  labels: Record<string, string>;
+}
+
+export interface SeriesPoints {
+  key: string;
+  metric: string;
+  labels: Record<string, string>;
+  ts: number[];
+  values: number[];
+}
+
+/**
+ * Averages per step of the selected series of one host. Points come from both the hourly chunks and
+ * the recent rows; a sample sent again after compaction sits in both until the next compaction,
+ * which an average of equal values does not notice.
+ */
+export async function readHostSeries(
+  db: Db,
+  host: string,
+  selectors: SeriesSelector[],
+  from: Date,
+  to: Date,
+  stepMs: number,
+): Promise<SeriesPoints[]> {
+  const metrics = selectors.map((s) => s.metric);
+  const labelSets = selectors.map((s) => JSON.stringify(s.labels));
+  const rows = await sql<{
+    id: number;
+    key: string;
+    metric: string;
+    labels: Record<string, string>;
+    ts: number[];
+    vals: number[];
+  }>`
+    WITH sel AS (
+      SELECT DISTINCT s.id, s.key, s.metric, s.labels
+      FROM series s
+      JOIN hosts h ON h.id = s.host_id
+      JOIN unnest(${metrics}::text[], ${labelSets}::text[]) AS q(metric, labels)
+        ON s.metric = q.metric AND s.labels @> q.labels::jsonb
+      WHERE h.name = ${host}
+    ),
+    pts AS (
+      SELECT c.series_id, c.start + u.o * interval '1 millisecond' AS ts, u.v
+      FROM sample_chunks c
+      JOIN sel ON sel.id = c.series_id
+      CROSS JOIN LATERAL unnest(c.offsets, c.vals) AS u(o, v)
+      WHERE c.start > ${from}::timestamptz - interval '1 hour' AND c.start < ${to}
+      UNION ALL
+      SELECT r.series_id, r.ts, r.value
+      FROM samples r JOIN sel ON sel.id = r.series_id
+      WHERE r.ts >= ${from} AND r.ts < ${to}
+    ),
+    buckets AS (
+      SELECT series_id, floor(extract(epoch FROM ts) * 1000 / ${stepMs}) * ${stepMs} AS bucket, avg(v) AS v
+      FROM pts WHERE ts >= ${from} AND ts < ${to}
+      GROUP BY 1, 2
+    )
+    SELECT sel.id, sel.key, sel.metric, sel.labels,
+           coalesce(array_agg(b.bucket::float8 ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL), '{}') AS ts,
+           coalesce(array_agg(b.v ORDER BY b.bucket) FILTER (WHERE b.bucket IS NOT NULL), '{}') AS vals
+    FROM sel LEFT JOIN buckets b ON b.series_id = sel.id
+    GROUP BY sel.id, sel.key, sel.metric, sel.labels
+    ORDER BY sel.key`.execute(db);
+  return rows.rows.map((r) => ({
+    key: r.key,
+    metric: r.metric,
+    labels: r.labels,
+    ts: r.ts.map(Number),
+    values: r.vals,
+  }));
+}
+
+export async function hostExists(db: Db, host: string): Promise<boolean> {
+  return (
+    (await db.selectFrom('hosts').select('id').where('name', '=', host).executeTakeFirst()) !== undefined
+  );
+}

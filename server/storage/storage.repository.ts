@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+
+/** Chunk boundaries: whole hours since the epoch. */
+const chunkOrigin = sql`TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
+
+/** Series ids that have recent rows older than `before`, in id order, from `afterId`. */
+export async function seriesWithRowsBefore(
+  db: Db,
+  before: Date,
+  afterId: number,
+  limit: number,
+): Promise<number[]> {
+  const rows = await sql<{ series_id: number }>`
+    SELECT DISTINCT series_id FROM (
+      SELECT series_id FROM samples WHERE series_id > ${afterId} AND ts < ${before} ORDER BY series_id LIMIT ${limit * 1000}
+    ) s ORDER BY series_id LIMIT ${limit}`.execute(db);
+  return rows.rows.map((r) => r.series_id);
+}
+
+/**
+ * Moves the recent rows of the given series older than `before` into their hourly chunks, merging
+ * with what a chunk already holds. A time already in the chunk keeps its stored value, so a sample
+ * sent twice is stored once.
+ */
+export async function compactSeries(db: Db, seriesIds: number[], before: Date): Promise<number> {
+  const result = await sql<{ moved: number }>`
+    WITH moved AS (
+      DELETE FROM samples WHERE series_id = ANY(${seriesIds}::int4[]) AND ts < ${before}
+      RETURNING series_id, ts, value
+    ),
+    touched AS (
+      SELECT DISTINCT series_id, date_bin('1 hour', ts, ${chunkOrigin}) AS start FROM moved
+    ),
+    old AS (
+      SELECT c.series_id, c.start + u.o * interval '1 millisecond' AS ts, u.v AS value, 0 AS rank
+      FROM sample_chunks c
+      JOIN touched t ON t.series_id = c.series_id AND t.start = c.start
+      CROSS JOIN LATERAL unnest(c.offsets, c.vals) AS u(o, v)
+    ),
+    merged AS (
+      SELECT DISTINCT ON (series_id, ts) series_id, ts, value
+      FROM (SELECT series_id, ts, value, rank FROM old UNION ALL SELECT series_id, ts, value, 1 FROM moved) p
+      ORDER BY series_id, ts, rank
+    ),
+    written AS (
+      INSERT INTO sample_chunks (series_id, start, offsets, vals)
+      SELECT series_id, start,
+             array_agg(round(extract(epoch FROM ts - start) * 1000)::int4 ORDER BY ts),
+             array_agg(value ORDER BY ts)
+      FROM (SELECT series_id, date_bin('1 hour', ts, ${chunkOrigin}) AS start, ts, value FROM merged) m
+      GROUP BY series_id, start
+      ON CONFLICT (series_id, start) DO UPDATE SET offsets = EXCLUDED.offsets, vals = EXCLUDED.vals
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM written)::int AS chunks`.execute(
+    db,
+  );
+  return result.rows[0]?.moved ?? 0;
+}
+
+/** Deletes up to `limit` chunks and recent rows older than `before`; returns how many went. */
+export async function deleteOlderThan(db: Db, before: Date, limit: number): Promise<number> {
+  const chunks = await sql`
+    DELETE FROM sample_chunks WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM sample_chunks WHERE start < ${before}::timestamptz - interval '1 hour' LIMIT ${limit}))`.execute(
+    db,
+  );
+  const rows = await sql`
+    DELETE FROM samples WHERE ctid = ANY(ARRAY(SELECT ctid FROM samples WHERE ts < ${before} LIMIT ${limit}))`.execute(
+    db,
+  );
+  return Number(chunks.numAffectedRows ?? 0n) + Number(rows.numAffectedRows ?? 0n);
+}
