@@ -25,7 +25,7 @@ export interface SamplesTable {
   value: number;
 }
 
-/** One hour of one series: offsets in milliseconds from `start`, and the values, in time order. */
+/** One hour of one series: offsets in seconds from `start`, and the values, in time order. */
 export interface SampleChunksTable {
   series_id: number;
   start: Timestamp;

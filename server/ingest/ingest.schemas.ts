@@ -92,7 +92,6 @@ export const ingestBodySchema = z
     const out: IngestHost[] = [];
     body.hosts.forEach((h, hi) => {
       const row: IngestHost = { host: h.host, labels: { ...h.labels }, ts: [], series: [], values: [] };
-      const seen = new Set<number>();
       samples += h.samples.length;
       h.samples.forEach((s, si) => {
         const path = ['hosts', hi, 'samples', si];
@@ -113,11 +112,8 @@ export const ingestBodySchema = z
           });
           return;
         }
-        if (seen.has(ts)) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'ts'], message: 'appears twice for this host' });
-          return;
-        }
-        seen.add(ts);
+        // Times are kept to the second; a second sample in the same second is a duplicate.
+        const second = Math.floor(ts / 1000) * 1000;
         for (const key of Object.keys(s.values)) {
           values++;
           let parsed = parsedKeys.get(key);
@@ -142,7 +138,7 @@ export const ingestBodySchema = z
             });
             continue;
           }
-          row.ts.push(ts);
+          row.ts.push(second);
           row.series.push(parsed);
           row.values.push(value);
         }

@@ -38,7 +38,10 @@ export function createStorageService(db: Db, options: StorageOptions, logger: Lo
     let afterId = 0;
     for (;;) {
       const ids = await repo.seriesWithRowsBefore(db, cutoff, afterId, options.seriesPerBatch);
-      if (ids.length === 0) return moved;
+      if (ids.length === 0) {
+        if (moved > 0) await repo.vacuumRecentRows(db);
+        return moved;
+      }
       moved += await db.transaction().execute((trx) => repo.compactSeries(trx, ids, cutoff));
       afterId = ids[ids.length - 1] as number;
     }

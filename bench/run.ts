@@ -1,0 +1,25 @@
+import { parseArgs } from 'node:util';
+import { ingestBench } from './ingest.bench.ts';
+import { storageBench } from './storage.bench.ts';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', multiple: true },
+    runs: { type: 'string', default: '5' },
+    hosts: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '4' },
+  },
+});
+
+const sections: Record<string, () => Promise<void>> = {
+  ingest: () => ingestBench({ runs: Number(values.runs), rounds: Number(values.rounds) }),
+  storage: () => storageBench({ hosts: Number(values.hosts), runs: Number(values.runs) }),
+};
+
+const chosen = values.only ?? Object.keys(sections);
+process.stdout.write(`# onset benchmarks (${new Date().toISOString()}, node ${process.version})\n`);
+for (const name of chosen) {
+  const run = sections[name];
+  if (!run) throw new Error(`unknown section '${name}'; one of ${Object.keys(sections).join(', ')}`);
+  await run();
+}
