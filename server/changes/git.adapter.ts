@@ -169,6 +169,7 @@ export function createGitAdapter(options: GitAdapterOptions): GitAdapter {
   const trees = new Map<string, Promise<TreeSnapshot>>();
   let queue: Promise<unknown> = Promise.resolve();
   let resolvedBranch = configuredBranch;
+  let defaultResolved: string | undefined;
 
   /** One sync at a time: the periodic one, a webhook and an API call may all ask at once. */
   const serialized = <T>(task: () => Promise<T>): Promise<T> => {
@@ -288,7 +289,9 @@ export function createGitAdapter(options: GitAdapterOptions): GitAdapter {
   function sync(): Promise<GitSyncResult> {
     return serialized(async () => {
       await ensureMirror();
-      const branch = configuredBranch ?? (await defaultBranch());
+      // The remote's default is asked once per process; a later change of it needs a restart.
+      const branch = configuredBranch ?? defaultResolved ?? (await defaultBranch());
+      defaultResolved = branch;
       const ref = `refs/heads/${branch}`;
       const previousHead = await revParse(ref);
       await fetchBranch(ref);

@@ -125,9 +125,20 @@ describe('git adapter: listing the deployed branch', () => {
       },
       at: '2017-06-02T00:00:00Z',
     });
+    // Text that looks like the listing's own separators must not confuse it.
+    repo.commit({
+      message: '\u001eonset-commit',
+      files: { '\u001eonset-commit': 'x\n', '1\t2\tx': 'y\n', ':100644 100644 a b M': 'z\n' },
+      at: '2017-06-03T00:00:00Z',
+    });
     const adapter = adapterFor(repo);
     await adapter.sync();
     const { commits } = await adapter.listCommits();
+    expect(commits).toHaveLength(3);
+    expect(commits[2]?.subject).toBe('\u001eonset-commit');
+    expect(commits[2]?.files.map((f) => f.path).sort()).toEqual(
+      ['\u001eonset-commit', '1\t2\tx', ':100644 100644 a b M'].sort(),
+    );
     const [first, second] = commits;
     expect(first?.files.map((f) => f.path).sort()).toEqual(
       [
