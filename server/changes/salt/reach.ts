@@ -396,7 +396,7 @@ export function createSaltReach(input: ReachInput): SaltReach {
       for (const id of matched.sure) hosts.add(id);
       for (const id of matched.maybe) hosts.add(id);
       if (matched.maybe.size > 0 || entryUses.some((use) => use.approximate)) approximate = true;
-      parts.push(`${e.env} '${e.target}'${matchNote(e)}`);
+      parts.push(`${e.env} '${shown(e.target)}'${matchNote(e)}`);
       counts.push(matched.sure.size + matched.maybe.size);
     }
     const by =
@@ -433,7 +433,11 @@ export function createSaltReach(input: ReachInput): SaltReach {
       let approximate = false;
       const via: string[] = [];
       for (const referrer of referrers) {
-        const reach = reachInTree(trees, tree, referrer, relativeTo(referrer, tree.root) ?? referrer, seen);
+        // A template the top file imports may change any entry: every host.
+        const reach =
+          referrer === tree.topPath
+            ? everyHost(true, '')
+            : reachInTree(trees, tree, referrer, relativeTo(referrer, tree.root) ?? referrer, seen);
         for (const id of reach.hosts) hosts.add(id);
         approximate ||= reach.approximate;
         via.push(referrer);
@@ -546,12 +550,12 @@ export function createSaltReach(input: ReachInput): SaltReach {
 }
 
 function describeTopDiff(before: TopFile, after: TopFile): string {
-  const key = (e: TopEntry): string => `${e.env} '${e.target}'`;
+  const key = (e: TopEntry): string => `${e.env} '${shown(e.target)}'`;
   const states = (entries: readonly TopEntry[]): Map<string, Set<string>> => {
     const map = new Map<string, Set<string>>();
     for (const e of entries) {
       const set = map.get(key(e)) ?? new Set<string>();
-      for (const s of e.states) set.add(s.env === e.env ? s.name : `${s.env}:${s.name}`);
+      for (const s of e.states) set.add(shown(s.env === e.env ? s.name : `${s.env}:${s.name}`));
       map.set(key(e), set);
     }
     return map;
@@ -571,13 +575,18 @@ function describeTopDiff(before: TopFile, after: TopFile): string {
     if (removed.length > 0) changes.push(`${k} drops ${removed.join(', ')}`);
   }
   for (const k of old.keys()) if (!now.has(k)) changes.push(`entry ${k} removed`);
-  const shown = changes.slice(0, 4);
-  if (changes.length > shown.length) shown.push(`${changes.length - shown.length} more`);
-  return shown.join('; ');
+  const listed = changes.slice(0, 4);
+  if (changes.length > listed.length) listed.push(`${changes.length - listed.length} more`);
+  return listed.join('; ');
 }
 
 function emptyTop(): TopFile {
   return { entries: [], hasJinja: false, opaque: false, jinjaTags: [] };
+}
+
+/** Unresolved Jinja reads `{{…}}` in explanations. */
+function shown(text: string): string {
+  return text.split(JINJA_PLACEHOLDER).join('{{…}}');
 }
 
 function matchNote(entry: TopEntry): string {

@@ -231,6 +231,19 @@ describe('Jinja fallback', () => {
     expect(reach.hosts).toEqual(ALL);
     expect(reach.approximate).toBe(true);
     expect(reach.reason).toContain('approximate');
+    expect(reach.reason).toContain("base 'G@role:{{…}}'");
+  });
+
+  it('reaches every host when a template the top file imports changes', () => {
+    const importing = {
+      ...files,
+      'top.sls': "{% from 'roles.jinja' import roles %}\nbase:\n  'db*':\n    - nginx\n",
+      'roles.jinja': "{% set roles = ['db'] %}\n",
+    };
+    const reach = reachOf('roles.jinja', importing);
+    expect(reach.hosts).toEqual(ALL);
+    expect(reach.approximate).toBe(true);
+    expect(reachOf('nginx/init.sls', importing).hosts).toEqual(DB);
   });
 
   it('reaches every host when the top file includes other templates', () => {
