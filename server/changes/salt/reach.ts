@@ -53,6 +53,35 @@ export interface ReachInput {
   /** The master's nodegroups; undefined when not known (nodegroup targets then may match anyone). */
   nodegroups?: Nodegroups;
   roots?: Partial<SaltRoots>;
+  /** Parsed files and target matches kept across commits; see `createSaltReachCache`. */
+  cache?: SaltReachCache;
+}
+
+/**
+ * What stays valid from one commit to the next: parsed SLS and top files by content, and the hosts
+ * each target matches. It serves one host list and nodegroups; given others it starts afresh.
+ */
+export interface SaltReachCache {
+  hostsKey: string | undefined;
+  facts: Map<string, SlsFacts>;
+  tops: Map<string, TopFile>;
+  matches: Map<string, EntryHosts>;
+}
+
+export function createSaltReachCache(): SaltReachCache {
+  return { hostsKey: undefined, facts: new Map(), tops: new Map(), matches: new Map() };
+}
+
+const CACHE_LIMIT = 50_000;
+
+function remember<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    if (map.size >= CACHE_LIMIT) map.clear();
+    map.set(key, value);
+  }
+  return value;
 }
 
 /** Which hosts a change reaches, whether that is an over-approximation, and why. */
@@ -138,7 +167,7 @@ const MASTER_ONLY_DIRS = new Set([
 
 const TEMPLATE_EXTENSIONS = /\.(sls|jinja|jinja2|j2|tmpl)$/;
 
-interface EntryHosts {
+export interface EntryHosts {
   sure: Set<string>;
   maybe: Set<string>;
 }
@@ -176,6 +205,14 @@ export function createSaltReach(input: ReachInput): SaltReach {
   const minions: Minion[] = input.hosts.map((host) => minionFromLabels(host.id, host.labels));
   const allHosts = (): Set<string> => new Set(minions.map((m) => m.id));
   const context = input.nodegroups === undefined ? {} : { nodegroups: input.nodegroups };
+  const cache = input.cache ?? createSaltReachCache();
+  const hostsKey = JSON.stringify([input.hosts, input.nodegroups ?? null]);
+  if (cache.hostsKey !== hostsKey) {
+    cache.hostsKey = hostsKey;
+    cache.matches.clear();
+  }
+  const factsFor = (text: string, name: string, path: string, root: string): SlsFacts =>
+    remember(cache.facts, `${root}\0${name}\0${path}\0${text}`, () => readSlsFacts(text, name, path, root));
   const current = buildTrees(files, (path) => input.snapshot.readFile(path));
   const fileSet = new Set(files);
   let previousTrees: Trees | undefined;
@@ -216,7 +253,8 @@ export function createSaltReach(input: ReachInput): SaltReach {
     const index = indexSlsFiles(list, root);
     const topPath = joinRoot(root, 'top.sls');
     const topText = read(topPath);
-    const top = topText === undefined ? undefined : parseTopFile(topText);
+    const top =
+      topText === undefined ? undefined : remember(cache.tops, topText, () => parseTopFile(topText));
     const facts = new Map<string, SlsFacts | undefined>();
     const closures = new Map<string, SlsClosure>();
     const hostsByEntry = new Map<number, EntryHosts>();
@@ -238,7 +276,7 @@ export function createSaltReach(input: ReachInput): SaltReach {
           const text = path === undefined ? undefined : read(path);
           facts.set(
             name,
-            path === undefined || text === undefined ? undefined : readSlsFacts(text, name, path, root),
+            path === undefined || text === undefined ? undefined : factsFor(text, name, path, root),
           );
         }
         return facts.get(name);
@@ -254,16 +292,11 @@ export function createSaltReach(input: ReachInput): SaltReach {
       entryHosts(entry) {
         let hosts = hostsByEntry.get(entry);
         if (hosts === undefined) {
-          hosts = { sure: new Set(), maybe: new Set() };
           const e = top?.entries[entry];
-          if (e !== undefined) {
-            for (const minion of minions) {
-              let result: TargetMatch = matchTarget(e.target, e.matchType, minion, context);
-              if (result === true && e.approximate) result = 'maybe';
-              if (result === true) hosts.sure.add(minion.id);
-              else if (result === 'maybe') hosts.maybe.add(minion.id);
-            }
-          }
+          hosts =
+            e === undefined
+              ? { sure: new Set(), maybe: new Set() }
+              : remember(cache.matches, `${e.matchType}\0${e.approximate}\0${e.target}`, () => matchHosts(e));
           hostsByEntry.set(entry, hosts);
         }
         return hosts;
@@ -301,7 +334,7 @@ export function createSaltReach(input: ReachInput): SaltReach {
             const f =
               name !== undefined && index.paths.get(name) === path
                 ? tree.factsOf(name)
-                : readSlsFacts(text, '', path, root);
+                : factsFor(text, '', path, root);
             for (const ref of [...(f?.sourceRefs ?? []), ...(f?.templateRefs ?? [])]) {
               if (/[*?[]/.test(ref)) globReferrers.push([ref, path]);
               else referrers.set(ref, (referrers.get(ref) ?? new Set()).add(path));
@@ -322,6 +355,17 @@ export function createSaltReach(input: ReachInput): SaltReach {
       },
     };
     return tree;
+  }
+
+  function matchHosts(entry: TopEntry): EntryHosts {
+    const hosts: EntryHosts = { sure: new Set(), maybe: new Set() };
+    for (const minion of minions) {
+      let result: TargetMatch = matchTarget(entry.target, entry.matchType, minion, context);
+      if (result === true && entry.approximate) result = 'maybe';
+      if (result === true) hosts.sure.add(minion.id);
+      else if (result === 'maybe') hosts.maybe.add(minion.id);
+    }
+    return hosts;
   }
 
   function reachOfPath(path: string): Reach {

@@ -115,6 +115,48 @@ export function matchCompound(
   context: TargetContext = {},
   pillarExact = false,
 ): TargetMatch {
+  const program = compileCompound(target, context, pillarExact);
+  return program === undefined ? false : evaluate(program, minion);
+}
+
+type Expr =
+  | { op: 'atom'; engine: string | undefined; delimiter: string; pattern: string }
+  | { op: 'const'; value: TargetMatch }
+  | { op: 'not'; arg: Expr }
+  | { op: 'and' | 'or'; left: Expr; right: Expr };
+
+type Operator = 'and' | 'or' | 'not' | '(' | ')';
+type Token = Operator | Expr;
+
+// Parsing does not depend on the minion: a target is compiled once per nodegroups mapping.
+const compiledByGroups = new WeakMap<object, Map<string, Expr | undefined>>();
+const NO_GROUPS = {};
+
+/** The target as an expression tree, or undefined where Salt fails the whole match. */
+function compileCompound(
+  target: string | readonly string[],
+  context: TargetContext,
+  pillarExact: boolean,
+): Expr | undefined {
+  const groups = context.nodegroups ?? NO_GROUPS;
+  let cache = compiledByGroups.get(groups);
+  if (cache === undefined) {
+    cache = new Map();
+    compiledByGroups.set(groups, cache);
+  }
+  const key = `${pillarExact ? 'X' : 'C'}${typeof target === 'string' ? target : JSON.stringify(target)}`;
+  if (cache.has(key)) return cache.get(key);
+  const program = parseTokens(tokenize(target, context, pillarExact));
+  if (cache.size > 10_000) cache.clear();
+  cache.set(key, program);
+  return program;
+}
+
+function tokenize(
+  target: string | readonly string[],
+  context: TargetContext,
+  pillarExact: boolean,
+): Token[] | undefined {
   const words = typeof target === 'string' ? splitWords(target) : [...target];
   const tokens: Token[] = [];
   while (words.length > 0) {
@@ -122,9 +164,9 @@ export function matchCompound(
     if (COMPOUND_OPERATORS.has(word)) {
       const last = tokens.at(-1);
       if (last === undefined) {
-        if (word !== '(' && word !== 'not') return false;
+        if (word !== '(' && word !== 'not') return undefined;
       } else {
-        if (last === '(' && (word === 'and' || word === 'or')) return false;
+        if (last === '(' && (word === 'and' || word === 'or')) return undefined;
         if (word === 'not' && last !== 'and' && last !== 'or' && last !== '(') tokens.push('and');
       }
       tokens.push(word as Operator);
@@ -133,18 +175,73 @@ export function matchCompound(
     const parsed = parseTargetWord(word);
     if (parsed.engine === 'N') {
       if (context.nodegroups === undefined) {
-        tokens.push({ value: 'maybe' });
+        tokens.push({ op: 'const', value: 'maybe' });
         continue;
       }
       const expanded = expandNodegroup(parsed.pattern, context.nodegroups);
-      if (expanded === undefined) return false;
+      if (expanded === undefined) return undefined;
       words.unshift(...expanded);
       continue;
     }
     const engine = pillarExact && (parsed.engine === 'I' || parsed.engine === 'J') ? 'X' : parsed.engine;
-    tokens.push({ value: matchEngine(engine, parsed.delimiter, parsed.pattern, minion) });
+    tokens.push({ op: 'atom', engine, delimiter: parsed.delimiter, pattern: parsed.pattern });
   }
-  return evaluateTokens(tokens);
+  return tokens;
+}
+
+/** Python precedence: `or` < `and` < `not`; what Python would not parse fails the match. */
+function parseTokens(tokens: readonly Token[] | undefined): Expr | undefined {
+  if (tokens === undefined) return undefined;
+  let pos = 0;
+  const binary = (op: 'and' | 'or', next: () => Expr | undefined): Expr | undefined => {
+    let left = next();
+    while (left !== undefined && tokens[pos] === op) {
+      pos++;
+      const right = next();
+      left = right === undefined ? undefined : { op, left, right };
+    }
+    return left;
+  };
+  const orExpr = (): Expr | undefined => binary('or', andExpr);
+  const andExpr = (): Expr | undefined => binary('and', notExpr);
+  const notExpr = (): Expr | undefined => {
+    if (tokens[pos] !== 'not') return atom();
+    pos++;
+    const arg = notExpr();
+    return arg === undefined ? undefined : { op: 'not', arg };
+  };
+  const atom = (): Expr | undefined => {
+    const token = tokens[pos++];
+    if (token === '(') {
+      // `( )` is Python's empty tuple: falsy.
+      if (tokens[pos] === ')') {
+        pos++;
+        return { op: 'const', value: false };
+      }
+      const inner = orExpr();
+      if (tokens[pos] !== ')') return undefined;
+      pos++;
+      return inner;
+    }
+    return token === undefined || typeof token === 'string' ? undefined : token;
+  };
+  const program = orExpr();
+  return pos === tokens.length ? program : undefined;
+}
+
+function evaluate(expr: Expr, minion: Minion): TargetMatch {
+  switch (expr.op) {
+    case 'atom':
+      return matchEngine(expr.engine, expr.delimiter, expr.pattern, minion);
+    case 'const':
+      return expr.value;
+    case 'not':
+      return not3(evaluate(expr.arg, minion));
+    case 'and':
+      return and3(evaluate(expr.left, minion), evaluate(expr.right, minion));
+    case 'or':
+      return or3(evaluate(expr.left, minion), evaluate(expr.right, minion));
+  }
 }
 
 interface TargetWord {
@@ -220,63 +317,6 @@ function widenedMatch(pattern: string, engine: string, minion: Minion, delimiter
   else if (engine === 'G' || engine === 'grain')
     result = subdictMatch(minion.grains, wide, delimiter, 'glob');
   return result === false ? false : 'maybe';
-}
-
-type Operator = 'and' | 'or' | 'not' | '(' | ')';
-type Token = Operator | { value: TargetMatch };
-
-/** Python precedence: `or` < `and` < `not`; a syntax error means no match, as Salt's eval fails. */
-function evaluateTokens(tokens: readonly Token[]): TargetMatch {
-  let pos = 0;
-  const fail = Symbol('syntax');
-  const peek = (): Token | undefined => tokens[pos];
-  const orExpr = (): TargetMatch => {
-    let left = andExpr();
-    while (peek() === 'or') {
-      pos++;
-      left = or3(left, andExpr());
-    }
-    return left;
-  };
-  const andExpr = (): TargetMatch => {
-    let left = notExpr();
-    while (peek() === 'and') {
-      pos++;
-      left = and3(left, notExpr());
-    }
-    return left;
-  };
-  const notExpr = (): TargetMatch => {
-    if (peek() === 'not') {
-      pos++;
-      return not3(notExpr());
-    }
-    return atom();
-  };
-  const atom = (): TargetMatch => {
-    const token = peek();
-    pos++;
-    if (token === '(') {
-      // `( )` is Python's empty tuple: falsy.
-      if (peek() === ')') {
-        pos++;
-        return false;
-      }
-      const inner = orExpr();
-      if (peek() !== ')') throw fail;
-      pos++;
-      return inner;
-    }
-    if (token === undefined || typeof token === 'string') throw fail;
-    return token.value;
-  };
-  try {
-    const result = orExpr();
-    return pos === tokens.length ? result : false;
-  } catch (error) {
-    if (error === fail) return false;
-    throw error;
-  }
 }
 
 function not3(a: TargetMatch): TargetMatch {
@@ -429,26 +469,42 @@ export function subdictMatch(
   delimiter = ':',
   mode: ValueMode = 'glob',
 ): TargetMatch {
-  const splits = expr.split(delimiter);
-  if (splits.length === 1) return false;
   let maybe = false;
-  for (let idx = splits.length - 1; idx > 0; idx--) {
-    const key = splits.slice(0, idx).join(delimiter);
-    let matchStr: string;
-    let found: unknown;
-    if (key === '*') {
-      matchStr = expr;
-      found = data;
-    } else {
-      matchStr = splits.slice(idx).join(delimiter);
-      found = traverse(data, key.split(delimiter));
-    }
+  for (const { keys, matchStr } of subdictCandidates(expr, delimiter)) {
+    const found = keys === undefined ? data : traverse(data, keys);
     if (found === MISSING) continue;
     const result = matchValue(found, matchStr, delimiter, mode);
     if (result === true) return true;
     if (result === 'maybe') maybe = true;
   }
   return maybe ? 'maybe' : false;
+}
+
+interface SubdictCandidate {
+  /** Undefined for the `*` key: match against the whole data. */
+  keys: readonly string[] | undefined;
+  matchStr: string;
+}
+
+const candidateCache = new Map<string, readonly SubdictCandidate[]>();
+
+/** The (key, value pattern) splits of an expression, deepest key first. */
+function subdictCandidates(expr: string, delimiter: string): readonly SubdictCandidate[] {
+  const cacheKey = `${delimiter}\0${expr}`;
+  let candidates = candidateCache.get(cacheKey);
+  if (candidates === undefined) {
+    const splits = expr.split(delimiter);
+    const list: SubdictCandidate[] = [];
+    for (let idx = splits.length - 1; idx > 0; idx--) {
+      const key = splits.slice(0, idx);
+      if (key.length === 1 && key[0] === '*') list.push({ keys: undefined, matchStr: expr });
+      else list.push({ keys: key, matchStr: splits.slice(idx).join(delimiter) });
+    }
+    if (candidateCache.size > 10_000) candidateCache.clear();
+    candidateCache.set(cacheKey, list);
+    candidates = list;
+  }
+  return candidates;
 }
 
 function matchValue(found: unknown, pattern: string, delimiter: string, mode: ValueMode): TargetMatch {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNodegroups } from '../../../server/changes/salt/nodegroups.ts';
 import {
   createSaltReach,
+  createSaltReachCache,
   detectSaltRoots,
   reachOfChange,
   type RepoSnapshot,
@@ -292,5 +293,19 @@ describe('reachOfChange', () => {
       nodegroups,
     });
     expect([...withoutList.reachOfPath('salt/postgres/init.sls').hosts].sort()).toEqual(DB);
+  });
+});
+
+describe('SaltReachCache', () => {
+  it('gives the same answers across commits and starts afresh for another host list', () => {
+    const cache = createSaltReachCache();
+    const first = createSaltReach({ snapshot: snapshot(REPO), hosts: HOSTS, nodegroups, cache });
+    expect([...first.reachOfPath('salt/nginx/tuning.sls').hosts].sort()).toEqual(WEB);
+    const moved = { ...REPO, 'salt/nginx/init.sls': 'nginx:\n  pkg.installed: []\n' };
+    const second = createSaltReach({ snapshot: snapshot(moved), hosts: HOSTS, nodegroups, cache });
+    expect([...second.reachOfPath('salt/nginx/tuning.sls').hosts]).toEqual([]);
+    const fewer = HOSTS.filter((host) => host.id !== 'web-02');
+    const third = createSaltReach({ snapshot: snapshot(REPO), hosts: fewer, nodegroups, cache });
+    expect([...third.reachOfPath('salt/nginx/tuning.sls').hosts].sort()).toEqual(['edge-01', 'web-01']);
   });
 });
