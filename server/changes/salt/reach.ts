@@ -253,8 +253,14 @@ export function createSaltReach(input: ReachInput): SaltReach {
     const index = indexSlsFiles(list, root);
     const topPath = joinRoot(root, 'top.sls');
     const topText = read(topPath);
+    // A listed file that cannot be read (binary or over the size limit) may say anything.
+    const unreadable = (path: string): boolean => list.includes(path);
     const top =
-      topText === undefined ? undefined : remember(cache.tops, topText, () => parseTopFile(topText));
+      topText !== undefined
+        ? remember(cache.tops, topText, () => parseTopFile(topText))
+        : unreadable(topPath)
+          ? { ...emptyTop(), opaque: true }
+          : undefined;
     const facts = new Map<string, SlsFacts | undefined>();
     const closures = new Map<string, SlsClosure>();
     const hostsByEntry = new Map<number, EntryHosts>();
@@ -276,7 +282,11 @@ export function createSaltReach(input: ReachInput): SaltReach {
           const text = path === undefined ? undefined : read(path);
           facts.set(
             name,
-            path === undefined || text === undefined ? undefined : factsFor(text, name, path, root),
+            path === undefined
+              ? undefined
+              : text === undefined
+                ? { includes: [], sourceRefs: [], templateRefs: [], approximate: true, opaque: true }
+                : factsFor(text, name, path, root),
           );
         }
         return facts.get(name);

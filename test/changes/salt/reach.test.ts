@@ -247,6 +247,19 @@ describe('Jinja fallback', () => {
     expect(reachOf('nginx/init.sls', importing).hosts).toEqual(DB);
   });
 
+  it('reaches every host when the top file cannot be read', () => {
+    const tooBig = snapshot(files);
+    const reach = createSaltReach({
+      snapshot: {
+        listFiles: tooBig.listFiles,
+        readFile: (path) => (path === 'top.sls' ? undefined : files[path as keyof typeof files]),
+      },
+      hosts: HOSTS,
+    }).reachOfPath('nginx/init.sls');
+    expect(reach.hosts.size).toBe(HOSTS.length);
+    expect(reach.approximate).toBe(true);
+  });
+
   it('reaches every host when the top file includes other templates', () => {
     const opaque = { ...files, 'top.sls': "{% include 'roles.jinja' %}\nbase:\n  'db*':\n    - nginx\n" };
     const reach = reachOf('nginx/init.sls', opaque);
