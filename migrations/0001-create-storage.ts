@@ -36,6 +36,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       start timestamptz NOT NULL,
       offsets smallint[] NOT NULL,
       vals double precision[] NOT NULL,
+      means bytea NOT NULL,
       PRIMARY KEY (series_id, start)
     )`.execute(db);
   await sql`

@@ -1,7 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import { changesRoutes } from './changes/changes.routes.ts';
+import type { ChangesService } from './changes/changes.service.ts';
 import type { DatabaseHandle } from './db/database.ts';
+import { analysisRoutes } from './analysis/analysis.routes.ts';
+import type { AnalysisService } from './analysis/analysis.service.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { AppError } from './http/errors.ts';
 import { timeRequests, type Metrics } from './http/metrics.ts';
@@ -23,6 +27,10 @@ export interface AppDeps {
   metrics: Metrics;
   tokens: TokenService;
   ingest: IngestService;
+  analysis: AnalysisService;
+  changes: ChangesService;
+  /** Shared secret of push webhooks; without it they are refused. */
+  webhookSecret?: string | undefined;
   readiness: Readiness;
   maxBodyBytes: number;
 }
@@ -55,6 +63,15 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(seriesRoutes({ db: deps.database.db, tokens: deps.tokens }));
+  app.use(
+    changesRoutes({
+      tokens: deps.tokens,
+      changes: deps.changes,
+      webhookSecret: deps.webhookSecret,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
+  app.use(analysisRoutes({ tokens: deps.tokens, analysis: deps.analysis }));
 
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'no such API endpoint')));
   app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));

@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAnalysisService, type AnalysisService } from './analysis/analysis.service.ts';
 import { createApp } from './app.ts';
+import { createChangesService, type ChangesService } from './changes/changes.service.ts';
 import { ConfigError, isLoopback, type Config } from './config.ts';
 import { createDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -21,6 +23,8 @@ export interface Onset {
   database: DatabaseHandle;
   tokens: TokenService;
   storage: StorageService;
+  analysis: AnalysisService;
+  changes: ChangesService;
   app: ReturnType<typeof createApp>;
   /** Listens; returns the bound port and, when a first admin token had to be made, that token. */
   start(): Promise<{ port: number; bootstrapToken?: string }>;
@@ -59,13 +63,25 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     { ...defaultStorageOptions, retentionMs: config.retentionMs },
     logger.child({ module: 'storage' }),
   );
-  const readiness = { pending: () => (migrated ? [] : ['database migrations']) };
+  const analysis = createAnalysisService(database.db);
+  const changes = await createChangesService(database.db, config, logger.child({ module: 'changes' })).catch(
+    async (err: unknown) => {
+      await database.close();
+      throw err;
+    },
+  );
+  const readiness = {
+    pending: () => [...(migrated ? [] : ['database migrations']), ...changes.pending()],
+  };
   const app = createApp({
     database,
     logger,
     metrics,
     tokens,
     ingest,
+    analysis,
+    changes,
+    webhookSecret: config.git.webhookSecret,
     readiness,
     maxBodyBytes: config.http.maxBodyBytes,
   });
@@ -77,6 +93,8 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     database,
     tokens,
     storage,
+    analysis,
+    changes,
     app,
     async start() {
       let bootstrapToken: string | undefined;
@@ -92,6 +110,7 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
       await once(server, 'listening');
       server.keepAliveTimeout = 65_000;
       storage.start();
+      changes.start();
       const port = (server.address() as AddressInfo).port;
       logger.info({ host: config.http.host, port, database: database.kind }, 'listening');
       return bootstrapToken === undefined ? { port } : { port, bootstrapToken };
@@ -105,6 +124,7 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
         await closed;
         clearTimeout(timer);
       }
+      await changes.stop();
       await storage.stop();
       await database.close();
       logger.info('stopped');

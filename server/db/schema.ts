@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
 
 export interface HostsTable {
   id: Generated<number>;
@@ -31,6 +32,8 @@ export interface SampleChunksTable {
   start: Timestamp;
   offsets: number[];
   vals: number[];
+  /** Means of the hour's 5-minute slots, big-endian float4, NaN where empty. */
+  means: Buffer;
 }
 
 export interface ApiTokensTable {
@@ -42,12 +45,69 @@ export interface ApiTokensTable {
   revoked_at: Date | null;
 }
 
+/** A commit of the deployed branch's first-parent chain; `position` 0 is the root. */
+export interface ChangeCommitsTable {
+  sha: string;
+  position: number;
+  parents: string[];
+  author: string;
+  author_email: string;
+  authored_at: Timestamp;
+  committed_at: Timestamp;
+  landed_at: Timestamp;
+  subject: string;
+  body: string;
+  files: ColumnType<StoredFileChange[], string, string>;
+  merge: boolean;
+  merged_shas: string[];
+}
+
+export interface StoredFileChange {
+  path: string;
+  status: string;
+  additions: number | null;
+  deletions: number | null;
+  old_path?: string;
+}
+
+export interface ChangeSyncStateTable {
+  id: Generated<number>;
+  source: string;
+  branch: string | null;
+  head: string | null;
+  synced_at: NullableTimestamp;
+  last_error: string | null;
+  last_error_at: NullableTimestamp;
+}
+
+export interface ChangeEventsTable {
+  id: string;
+  kind: string;
+  title: string;
+  description: string | null;
+  source: string | null;
+  author: string | null;
+  landed_at: Timestamp;
+  target_expression: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ChangeEventHostsTable {
+  event_id: string;
+  host: string;
+  applied_at: NullableTimestamp;
+}
+
 export interface Database {
   hosts: HostsTable;
   series: SeriesTable;
   samples: SamplesTable;
   sample_chunks: SampleChunksTable;
   api_tokens: ApiTokensTable;
+  change_commits: ChangeCommitsTable;
+  change_sync_state: ChangeSyncStateTable;
+  change_events: ChangeEventsTable;
+  change_event_hosts: ChangeEventHostsTable;
 }
 
 export type HostRow = Selectable<HostsTable>;

@@ -1,28 +1,7 @@
 import { z } from 'zod';
-import { parseTimestamp } from '../ingest/ingest.schemas.ts';
-import { parseSeriesKey } from '../ingest/series-key.ts';
 import { parseDuration } from '../config.ts';
-
-const dayMs = 86_400_000;
-
-export const timeParam = z.string().transform((text, ctx) => {
-  const ms = parseTimestamp(/^\d+$/.test(text) ? Number(text) : text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be an RFC 3339 time or epoch milliseconds' });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** `from`/`to` with the default of the last 24 hours. */
-export const windowSchema = z
-  .object({ from: timeParam.optional(), to: timeParam.optional() })
-  .transform((q, ctx) => {
-    const to = q.to ?? Date.now();
-    const from = q.from ?? to - dayMs;
-    if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
-    return { from, to };
-  });
+import { timeParam, withWindow } from '../http/params.ts';
+import { parseSeriesKey } from '../ingest/series-key.ts';
 
 const selector = z.string().transform((text, ctx) => {
   try {
@@ -55,9 +34,7 @@ export const seriesQuerySchema = z
       .optional(),
   })
   .transform((q, ctx) => {
-    const to = q.to ?? Date.now();
-    const from = q.from ?? to - dayMs;
-    if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+    const { from, to } = withWindow(q, ctx);
     // Like Prometheus, refuse a step that would return too many points; default to about 720 points.
     const step = q.step ?? Math.max(1000, Math.ceil((to - from) / 720 / 1000) * 1000);
     if ((to - from) / step > maxPoints) {

@@ -1,0 +1,53 @@
+import type { Db } from '../db/database.ts';
+import type { FleetData } from './analysis.models.ts';
+import { readFleetMeans } from './analysis.repository.ts';
+import { analyzeFleet, type FleetAnalysis } from './analyze-fleet.ts';
+
+/** The metrics the fleet analysis reads: used memory, its components, slab caches and process groups. */
+export const analysisMetrics = [
+  'node_memory_MemTotal_bytes',
+  'node_memory_MemFree_bytes',
+  'node_memory_AnonPages_bytes',
+  'node_memory_Cached_bytes',
+  'node_memory_Buffers_bytes',
+  'node_memory_SReclaimable_bytes',
+  'node_memory_SUnreclaim_bytes',
+  'node_memory_KernelStack_bytes',
+  'node_memory_PageTables_bytes',
+  'node_slabinfo_objects',
+  'node_slabinfo_object_size_bytes',
+  'namedprocess_namegroup_memory_bytes',
+  'onset_process_resident_total_bytes',
+];
+
+export interface AnalysisWindow {
+  from: number;
+  to: number;
+}
+
+export interface AnalysisReport extends FleetAnalysis {
+  timings: { read_ms: number; analyze_ms: number };
+}
+
+export interface AnalysisService {
+  analyze(window: AnalysisWindow): Promise<AnalysisReport>;
+  /** The fleet data an analysis of the window works on (for exports and the web UI's heatmap). */
+  fleet(window: AnalysisWindow): Promise<FleetData>;
+}
+
+export function createAnalysisService(db: Db): AnalysisService {
+  const fleet = (w: AnalysisWindow) => readFleetMeans(db, { ...w, metrics: analysisMetrics });
+  return {
+    fleet,
+    async analyze(w) {
+      const started = performance.now();
+      const data = await fleet(w);
+      const read = performance.now();
+      const analysis = analyzeFleet(data);
+      return {
+        ...analysis,
+        timings: { read_ms: Math.round(read - started), analyze_ms: Math.round(performance.now() - read) },
+      };
+    },
+  };
+}
