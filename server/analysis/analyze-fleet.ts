@@ -1,0 +1,150 @@
+/**
+ * The whole analysis of a fleet window: per-host onsets, the site-wide onset, and what grew. Pure: it reads
+ * only its argument. Times are epoch ms; the HTTP layer formats them.
+ */
+import type { FleetData } from './analysis.models.ts';
+import { type Attribution, attribute } from './attribution.ts';
+import type { ChangeKind, DetectOptions } from './changepoint.ts';
+import { type FleetOnsetOptions, findFleetOnset } from './fleet-onset.ts';
+import { type HostOnsets, USED, hostOnsets } from './host-onset.ts';
+
+export interface AnalyzeOptions {
+  detect?: DetectOptions;
+  fleet?: Partial<FleetOnsetOptions>;
+}
+
+export interface FleetOnsetResult {
+  /** When the change first showed on any affected host. */
+  ts: number;
+  /** The series whose onsets cluster: `used` or a `node_memory_*` component. */
+  series: string;
+  first: number;
+  median: number;
+  spread: { p10: number; p50: number; p90: number };
+  window: { from: number; to: number };
+  hosts_affected: number;
+  hosts_seen: number;
+  p_value: number;
+  /** Growth onsets per host per day on that series away from the cluster. */
+  background_per_host_day: number;
+  hosts: { host: string; onset: number; lo: number; hi: number }[];
+}
+
+export interface GrowthResult {
+  /** Summed over the affected hosts, bytes. */
+  bytes: number;
+  share: number;
+  /** Median over the affected hosts: added rate (bytes per hour) and added level (bytes). */
+  rate_per_hour: number;
+  step: number;
+}
+
+export interface HostDetail {
+  host: string;
+  labels: Record<string, string>;
+  /** Growth onsets by series (`used`, `node_memory_*`, `other`, `unaccounted`, `slab:…`, `process:…`). */
+  onsets: Record<
+    string,
+    {
+      ts: number;
+      lo: number;
+      hi: number;
+      kind: ChangeKind;
+      rate_before: number;
+      rate_after: number;
+      z: number;
+    }[]
+  >;
+}
+
+export interface FleetAnalysis {
+  from: number;
+  to: number;
+  hosts_total: number;
+  onset: FleetOnsetResult | null;
+  /** `node_memory_*` components with their share of the growth in used memory, largest first. */
+  components: ({ metric: string } & GrowthResult)[];
+  used: GrowthResult | null;
+  /** Used memory the listed components leave out. */
+  other: GrowthResult | null;
+  /** Used memory minus the resident memory of all processes. */
+  unaccounted: GrowthResult | null;
+  slab_caches: ({ slab: string; share_of_slab: number } & GrowthResult)[];
+  process_groups: ({ group: string } & GrowthResult)[];
+  summary: string;
+  hosts: HostDetail[];
+}
+
+/**
+ * Series where a site-wide cluster is looked for: used memory and the components a change can grow on its
+ * own. Kernel stacks and page tables follow threads and process memory; buffers follow the page cache.
+ */
+export const ONSET_KEYS: readonly string[] = [
+  USED,
+  'node_memory_AnonPages_bytes',
+  'node_memory_Cached_bytes',
+  'node_memory_SReclaimable_bytes',
+  'node_memory_SUnreclaim_bytes',
+];
+const DETECT_ON = new Set(ONSET_KEYS);
+
+function growthResult(g: { bytes: number; share: number; ratePerHour: number; step: number }): GrowthResult {
+  return { bytes: g.bytes, share: g.share, rate_per_hour: g.ratePerHour, step: g.step };
+}
+
+export function analyzeFleet(fleet: FleetData, options: AnalyzeOptions = {}): FleetAnalysis {
+  const hosts: HostOnsets[] = fleet.hosts.map((h) =>
+    hostOnsets(h, { detect: options.detect, detectOn: (key) => DETECT_ON.has(key) }),
+  );
+  const seen = hosts.filter((h) => h.lastTs >= h.firstTs);
+  const onset = findFleetOnset(seen, fleet, { keys: [...ONSET_KEYS], ...options.fleet });
+  const attribution: Attribution | null = onset ? attribute(seen, onset) : null;
+  return {
+    from: fleet.from,
+    to: fleet.to,
+    hosts_total: seen.length,
+    onset: onset && {
+      ts: onset.ts,
+      series: onset.key,
+      first: onset.ts,
+      median: onset.median,
+      spread: onset.spread,
+      window: onset.window,
+      hosts_affected: onset.hostsAffected,
+      hosts_seen: onset.hostsSeen,
+      p_value: onset.pValue,
+      background_per_host_day: onset.backgroundPerHostDay,
+      hosts: onset.hosts,
+    },
+    components: attribution?.components.map((c) => ({ metric: c.metric, ...growthResult(c) })) ?? [],
+    used: attribution && growthResult(attribution.used),
+    other: attribution && growthResult(attribution.other),
+    unaccounted: attribution?.unaccounted ? growthResult(attribution.unaccounted) : null,
+    slab_caches:
+      attribution?.slabCaches.map((s) => ({
+        slab: s.slab,
+        share_of_slab: s.shareOfSlab,
+        ...growthResult(s),
+      })) ?? [],
+    process_groups: attribution?.processGroups.map((g) => ({ group: g.group, ...growthResult(g) })) ?? [],
+    summary: attribution?.summary ?? 'no site-wide change in memory growth',
+    hosts: hosts.map(hostDetail),
+  };
+}
+
+function hostDetail(h: HostOnsets): HostDetail {
+  const onsets: HostDetail['onsets'] = {};
+  for (const [key, sa] of h.series) {
+    if (sa.onsets.length === 0) continue;
+    onsets[key] = sa.onsets.map((o) => ({
+      ts: o.ts,
+      lo: o.lo,
+      hi: o.hi,
+      kind: o.kind,
+      rate_before: o.rateBefore,
+      rate_after: o.rateAfter,
+      z: o.z,
+    }));
+  }
+  return { host: h.host, labels: h.labels, onsets };
+}

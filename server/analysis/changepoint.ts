@@ -1,0 +1,1079 @@
+/**
+ * Change points of one series: segmented (piecewise-linear) regression on time.
+ *
+ * 1. The series is binned in time into about 256 cells; each cell keeps its median, so spikes shorter
+ *    than half a cell vanish and the search cost no longer depends on the sampling rate.
+ * 2. When the series covers a day or more, a daily cycle (24 h and 12 h harmonics) is fitted jointly with
+ *    the segmentation by backfitting and removed, so a daily swing is not read as a trend change.
+ * 3. The noise scale is the MAD of first differences, corrected for lag-1 autocorrelation (estimated
+ *    robustly from the same differences); the penalty grows by the long-run variance ratio, so a slowly
+ *    wandering series needs stronger evidence.
+ * 4. Binary segmentation proposes changes; an exact optimal partitioning over the proposals picks the
+ *    set that minimises the residual sum of squares plus a BIC penalty of 3 log m per change (a new level,
+ *    a new slope and a location). Every segment cost is O(1) from cumulative sums.
+ * 5. Each change is classified (slope, level, both, or one side of a spike that returns), then located at
+ *    full resolution, with an interval from the profile of the cost (a likelihood-ratio set at 95%).
+ */
+
+export type ChangeKind = 'slope' | 'level' | 'both' | 'spike';
+
+export interface ChangePoint {
+  /** 0-based index in the input of the first point after the change. */
+  index: number;
+  /** Epoch ms of that point. */
+  ts: number;
+  /** Uncertainty interval of the change time, epoch ms (95% profile-likelihood set). */
+  lo: number;
+  hi: number;
+  kind: ChangeKind;
+  /** Trend before and after, in series units per hour. */
+  rateBefore: number;
+  rateAfter: number;
+  /** Level shift at the change, in series units. */
+  jump: number;
+  /** Excess over the earlier trend by the end of the following segment, in series units. */
+  size: number;
+  /** Standardised evidence for a slope change and for a level shift (signed). */
+  zSlope: number;
+  zLevel: number;
+}
+
+/** One straight piece of the fit: `value(ts) = level + rate * (ts - startTs) / 1 h` plus the daily cycle. */
+export interface Segment {
+  start: number;
+  /** Exclusive. */
+  end: number;
+  startTs: number;
+  endTs: number;
+  level: number;
+  rate: number;
+}
+
+export interface SeriesFit {
+  changes: ChangePoint[];
+  segments: Segment[];
+  /** Noise scale per point and its lag-1 autocorrelation. */
+  sigma: number;
+  rho: number;
+  /** Daily cycle `[sin 24h, cos 24h, sin 12h, cos 12h]` coefficients, or null when not fitted. */
+  seasonal: Float64Array | null;
+}
+
+export interface DetectOptions {
+  /** Multiplies the BIC penalty; 1 is plain BIC. */
+  penaltyScale?: number;
+  /** Fit the daily cycle: 'auto' does when the series spans a day or more. */
+  seasonal?: boolean | 'auto';
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+// Cells of the coarse search: enough to place a change within a few minutes on a 2-day window before
+// the full-resolution step, few enough that the search stays cheap.
+const TARGET_BINS = 256;
+// Fewer points than this cannot carry two lines and a penalty.
+const MIN_POINTS = 8;
+// Parameters a change adds (level, slope, location): BIC charges log m for each.
+const PARAMS_PER_CHANGE = 3;
+// Above this the noise is close to a random walk and has no level to depart from; capping keeps the
+// variance correction finite.
+const RHO_MAX = 0.9;
+// MAD of Gaussian noise is 0.6745 sigma.
+const MAD_TO_SIGMA = 1.4826;
+// 95% point of chi-square with one degree of freedom: the profile-likelihood interval of a location.
+const CHI2_1_95 = 3.841;
+// Binary segmentation stops after this many proposals; far more than any plausible series needs.
+const MAX_PROPOSALS = 48;
+// Backfitting rounds of cycle and segments; they agree after two or three in practice.
+const SEASONAL_ROUNDS = 4;
+const NOISE_SAMPLES = 1024;
+
+// A 1-second lookup table of the daily harmonics: Math.sin on every point of every series is the
+// largest cost otherwise.
+const PHASE_STEPS = 86_400;
+const SIN_TABLE = new Float64Array(PHASE_STEPS);
+const COS_TABLE = new Float64Array(PHASE_STEPS);
+for (let i = 0; i < PHASE_STEPS; i++) {
+  SIN_TABLE[i] = Math.sin((2 * Math.PI * i) / PHASE_STEPS);
+  COS_TABLE[i] = Math.cos((2 * Math.PI * i) / PHASE_STEPS);
+}
+
+function phaseIndex(ts: number): number {
+  const p = Math.floor((((ts % DAY) + DAY) % DAY) / 1000);
+  return p >= PHASE_STEPS ? 0 : p;
+}
+
+/** The daily cycle at `ts` for coefficients `c` (see `SeriesFit.seasonal`). */
+export function seasonalAt(c: Float64Array | null, ts: number): number {
+  if (c === null) return 0;
+  const p = phaseIndex(ts);
+  const p2 = (2 * p) % PHASE_STEPS;
+  return (
+    (c[0] ?? 0) * SIN_TABLE[p]! +
+    (c[1] ?? 0) * COS_TABLE[p]! +
+    (c[2] ?? 0) * SIN_TABLE[p2]! +
+    (c[3] ?? 0) * COS_TABLE[p2]!
+  );
+}
+
+/** Cumulative weighted sums of 1, t, t², y, y², t·y: any segment's line fit in O(1). */
+class Sums {
+  readonly w: Float64Array;
+  readonly t: Float64Array;
+  readonly tt: Float64Array;
+  readonly y: Float64Array;
+  readonly yy: Float64Array;
+  readonly ty: Float64Array;
+  constructor(n: number) {
+    this.w = new Float64Array(n + 1);
+    this.t = new Float64Array(n + 1);
+    this.tt = new Float64Array(n + 1);
+    this.y = new Float64Array(n + 1);
+    this.yy = new Float64Array(n + 1);
+    this.ty = new Float64Array(n + 1);
+  }
+  fill(t: Float64Array, y: Float64Array, w: Float64Array | null, n: number): void {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w === null ? 1 : w[i]!;
+      const ti = t[i]!;
+      const yi = y[i]!;
+      s0 += wi;
+      s1 += wi * ti;
+      s2 += wi * ti * ti;
+      s3 += wi * yi;
+      s4 += wi * yi * yi;
+      s5 += wi * ti * yi;
+      this.w[i + 1] = s0;
+      this.t[i + 1] = s1;
+      this.tt[i + 1] = s2;
+      this.y[i + 1] = s3;
+      this.yy[i + 1] = s4;
+      this.ty[i + 1] = s5;
+    }
+  }
+}
+
+/** Line fit of points [a, b): residual sum of squares, slope and the fitted value at time `x`. */
+interface LineFit {
+  rss: number;
+  slope: number;
+  mean: number;
+  tMean: number;
+  n: number;
+  sxx: number;
+}
+
+function lineFit(s: Sums, a: number, b: number, out: LineFit): LineFit {
+  const n = s.w[b]! - s.w[a]!;
+  if (n <= 0) {
+    out.rss = 0;
+    out.slope = 0;
+    out.mean = 0;
+    out.tMean = 0;
+    out.n = 0;
+    out.sxx = 0;
+    return out;
+  }
+  const st = s.t[b]! - s.t[a]!;
+  const sy = s.y[b]! - s.y[a]!;
+  const sxx = s.tt[b]! - s.tt[a]! - (st * st) / n;
+  const sxy = s.ty[b]! - s.ty[a]! - (st * sy) / n;
+  const syy = s.yy[b]! - s.yy[a]! - (sy * sy) / n;
+  // Two points fit any line exactly and say nothing about a trend: shorter pieces are constants.
+  const slope = b - a >= 3 && sxx > 1e-12 ? sxy / sxx : 0;
+  out.rss = Math.max(0, syy - slope * sxy);
+  out.slope = slope;
+  out.mean = sy / n;
+  out.tMean = st / n;
+  out.n = n;
+  out.sxx = sxx;
+  return out;
+}
+
+const scratchFit: LineFit = { rss: 0, slope: 0, mean: 0, tMean: 0, n: 0, sxx: 0 };
+
+function cost(s: Sums, a: number, b: number): number {
+  return lineFit(s, a, b, scratchFit).rss;
+}
+
+/**
+ * Continuous hinge on [a, b): y = c0 + c1 t + c2 (t - t_k)+. RSS from the cumulative sums and a 3×3 solve.
+ */
+function hingeCost(s: Sums, tArr: Float64Array, a: number, k: number, b: number): number {
+  const tk = tArr[k]!;
+  const n = s.w[b]! - s.w[a]!;
+  const st = s.t[b]! - s.t[a]!;
+  const stt = s.tt[b]! - s.tt[a]!;
+  const sy = s.y[b]! - s.y[a]!;
+  const syy = s.yy[b]! - s.yy[a]!;
+  const sty = s.ty[b]! - s.ty[a]!;
+  const nR = s.w[b]! - s.w[k]!;
+  const tR = s.t[b]! - s.t[k]!;
+  const ttR = s.tt[b]! - s.tt[k]!;
+  const yR = s.y[b]! - s.y[k]!;
+  const tyR = s.ty[b]! - s.ty[k]!;
+  const sh = tR - nR * tk;
+  const shh = ttR - 2 * tk * tR + nR * tk * tk;
+  const sth = ttR - tk * tR;
+  const shy = tyR - tk * yR;
+  // Centre on the segment mean to keep the 3×3 system well conditioned.
+  if (n <= 0) return 0;
+  const mt = st / n;
+  const my = sy / n;
+  const mh = sh / n;
+  const a11 = stt - n * mt * mt;
+  const a12 = sth - n * mt * mh;
+  const a22 = shh - n * mh * mh;
+  const b1 = sty - n * mt * my;
+  const b2 = shy - n * mh * my;
+  const yy = syy - n * my * my;
+  const det = a11 * a22 - a12 * a12;
+  if (!(det > 1e-12 * Math.max(1, a11 * a22))) {
+    return a11 > 1e-12 ? Math.max(0, yy - (b1 * b1) / a11) : Math.max(0, yy);
+  }
+  const c1 = (a22 * b1 - a12 * b2) / det;
+  const c2 = (a11 * b2 - a12 * b1) / det;
+  return Math.max(0, yy - c1 * b1 - c2 * b2);
+}
+
+// ---------- robust statistics ----------
+
+/** k-th smallest of a[0..n) (reorders a). */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = a[i]!;
+        a[i] = a[j]!;
+        a[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+function median(a: Float64Array, n: number): number {
+  if (n === 0) return 0;
+  const hi = select(a, n, n >> 1);
+  if (n % 2 === 1) return hi;
+  let lo = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** Robust scale of a[0..n) (reorders a): MAD, or the mean absolute deviation when over half the values tie. */
+function robustScale(a: Float64Array, n: number): number {
+  if (n === 0) return 0;
+  const m = median(a, n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.abs(a[i]! - m);
+    a[i] = d;
+    mean += d;
+  }
+  mean /= n;
+  const mad = median(a, n) * MAD_TO_SIGMA;
+  // Quantised or mostly flat series have MAD 0; the mean deviation (×1.2533 for Gaussian) still sees noise.
+  return mad > 0 ? mad : mean * 1.2533;
+}
+
+interface NoiseScale {
+  sigma: number;
+  rho: number;
+  /** Long-run variance over marginal variance under AR(1): inflates the penalty and the intervals. */
+  kappa: number;
+}
+
+/**
+ * Noise from first differences: their robust scale gives sqrt(2 (1 - rho)) sigma, and their lag-1
+ * correlation (Gnanadesikan–Kettenring, from robust scales of sums and differences) is (rho - 1) / 2.
+ */
+function noiseScale(z: Float64Array, n: number, work: Float64Array): NoiseScale {
+  if (n < 4) return { sigma: 0, rho: 0, kappa: 1 };
+  // Up to 1,024 evenly spread differences: the scale is then known to a few per cent, at a fixed cost.
+  const k = Math.min(n - 2, NOISE_SAMPLES);
+  const step = (n - 2) / k;
+  const d = work.subarray(0, k);
+  const u = work.subarray(k, 2 * k);
+  const v = work.subarray(2 * k, 3 * k);
+  for (let j = 0; j < k; j++) {
+    const i = 1 + Math.floor(j * step);
+    const d1 = z[i + 1]! - z[i]!;
+    const d0 = z[i]! - z[i - 1]!;
+    d[j] = d1;
+    u[j] = d1 + d0;
+    v[j] = d1 - d0;
+  }
+  const sd = robustScale(d, k);
+  const su = robustScale(u, k);
+  const sv = robustScale(v, k);
+  const r = su + sv > 0 ? (su * su - sv * sv) / (su * su + sv * sv) : -0.5;
+  const rho = Math.min(RHO_MAX, Math.max(0, 1 + 2 * r));
+  const sigma = sd / Math.sqrt(2 * (1 - rho));
+  return { sigma, rho, kappa: (1 + rho) / (1 - rho) };
+}
+
+// ---------- small linear algebra ----------
+
+/** Solves the k×k system A x = b in place (A row-major, Gaussian elimination with pivoting); x in b. */
+export function solve(A: Float64Array, b: Float64Array, k: number): boolean {
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(A[r * k + c]!) > Math.abs(A[p * k + c]!)) p = r;
+    if (Math.abs(A[p * k + c]!) < 1e-12) return false;
+    if (p !== c) {
+      for (let j = 0; j < k; j++) {
+        const tmp = A[c * k + j]!;
+        A[c * k + j] = A[p * k + j]!;
+        A[p * k + j] = tmp;
+      }
+      const tb = b[c]!;
+      b[c] = b[p]!;
+      b[p] = tb;
+    }
+    for (let r = c + 1; r < k; r++) {
+      const f = A[r * k + c]! / A[c * k + c]!;
+      if (f === 0) continue;
+      for (let j = c; j < k; j++) A[r * k + j] = A[r * k + j]! - f * A[c * k + j]!;
+      b[r] = b[r]! - f * b[c]!;
+    }
+  }
+  for (let c = k - 1; c >= 0; c--) {
+    let v = b[c]!;
+    for (let j = c + 1; j < k; j++) v -= A[c * k + j]! * b[j]!;
+    b[c] = v / A[c * k + c]!;
+  }
+  return true;
+}
+
+// ---------- search ----------
+
+/** Binary segmentation proposals on [0, m) whose split gain exceeds `threshold`. */
+function propose(s: Sums, m: number, threshold: number): number[] {
+  const found: number[] = [];
+  const stack: [number, number][] = [[0, m]];
+  while (stack.length > 0 && found.length < MAX_PROPOSALS) {
+    const [a, b] = stack.pop()!;
+    if (b - a < 2) continue;
+    const whole = cost(s, a, b);
+    let best = -1;
+    let bestGain = threshold;
+    for (let k = a + 1; k < b; k++) {
+      const gain = whole - cost(s, a, k) - cost(s, k, b);
+      if (gain > bestGain) {
+        bestGain = gain;
+        best = k;
+      }
+    }
+    if (best < 0) continue;
+    found.push(best);
+    stack.push([a, best], [best, b]);
+  }
+  return found.sort((x, y) => x - y);
+}
+
+/** Exact optimal partitioning restricted to the proposed positions. */
+function optimalPartition(s: Sums, m: number, proposals: number[], beta: number): number[] {
+  const pos = [0, ...proposals, m];
+  const k = pos.length;
+  const f = new Float64Array(k);
+  const back = new Int32Array(k);
+  f[0] = -beta;
+  for (let j = 1; j < k; j++) {
+    let best = Infinity;
+    let arg = 0;
+    for (let i = 0; i < j; i++) {
+      const v = f[i]! + cost(s, pos[i]!, pos[j]!) + beta;
+      if (v < best) {
+        best = v;
+        arg = i;
+      }
+    }
+    f[j] = best;
+    back[j] = arg;
+  }
+  const chosen: number[] = [];
+  for (let j = back[k - 1]!; j > 0; j = back[j]!) chosen.push(pos[j]!);
+  return chosen.reverse();
+}
+
+/** One pass moving each change to its best position between its neighbours. */
+function polish(s: Sums, m: number, cps: number[]): void {
+  for (let c = 0; c < cps.length; c++) {
+    const a = c === 0 ? 0 : cps[c - 1]!;
+    const b = c === cps.length - 1 ? m : cps[c + 1]!;
+    let best = cps[c]!;
+    let bestCost = Infinity;
+    for (let k = a + 1; k < b; k++) {
+      const v = cost(s, a, k) + cost(s, k, b);
+      if (v < bestCost) {
+        bestCost = v;
+        best = k;
+      }
+    }
+    cps[c] = best;
+  }
+}
+
+// ---------- the series, binned ----------
+
+interface Binned {
+  m: number;
+  /** Mean epoch ms of each cell, and hours since the first point. */
+  ts: Float64Array;
+  t: Float64Array;
+  /** Median value and weight of each cell. */
+  y: Float64Array;
+  w: Float64Array;
+  /** Raw index range of each cell. */
+  start: Int32Array;
+  end: Int32Array;
+  /** Daily-cycle regressors, four per cell. */
+  x: Float64Array;
+}
+
+/** Median of a[0..n) for small n (reorders a). */
+function smallMedian(a: Float64Array, n: number): number {
+  if (n > 24) return median(a, n);
+  for (let i = 1; i < n; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+  return n % 2 === 1 ? a[n >> 1]! : (a[(n >> 1) - 1]! + a[n >> 1]!) / 2;
+}
+
+function binSeries(ts: Float64Array, y: Float64Array, n: number, work: Float64Array): Binned {
+  // The typical spacing, from up to 256 evenly spread differences: cheap, and gaps do not move it.
+  const stride = Math.max(1, Math.floor((n - 1) / 256));
+  let k = 0;
+  for (let i = stride; i < n; i += stride) work[k++] = ts[i]! - ts[i - 1]!;
+  const dt = Math.max(1, median(work, k));
+  const g = Math.max(1, Math.round(n / TARGET_BINS));
+  const width = g * dt;
+  const t0 = ts[0]!;
+  const cap = Math.min(n, Math.ceil((ts[n - 1]! - t0) / width) + 1);
+  const b: Binned = {
+    m: 0,
+    ts: new Float64Array(cap),
+    t: new Float64Array(cap),
+    y: new Float64Array(cap),
+    w: new Float64Array(cap),
+    start: new Int32Array(cap),
+    end: new Int32Array(cap),
+    x: new Float64Array(4 * cap),
+  };
+  let i = 0;
+  while (i < n && b.m < cap) {
+    const limit = t0 + (Math.floor((ts[i]! - t0) / width) + 1) * width;
+    let j = i;
+    let sumTs = 0;
+    while (j < n && ts[j]! < limit) {
+      sumTs += ts[j]!;
+      work[j - i] = y[j]!;
+      j++;
+    }
+    const c = j - i;
+    const at = sumTs / c;
+    const q = b.m;
+    b.ts[q] = at;
+    b.t[q] = (at - t0) / HOUR;
+    b.y[q] = c === 1 ? work[0]! : smallMedian(work, c);
+    // A part-filled cell weighs less; a crowded one no more, as neighbouring samples share their noise.
+    b.w[q] = Math.min(1, c / g);
+    b.start[q] = i;
+    b.end[q] = j;
+    const p = phaseIndex(at);
+    const p2 = (2 * p) % PHASE_STEPS;
+    b.x[4 * q] = SIN_TABLE[p]!;
+    b.x[4 * q + 1] = COS_TABLE[p]!;
+    b.x[4 * q + 2] = SIN_TABLE[p2]!;
+    b.x[4 * q + 3] = COS_TABLE[p2]!;
+    b.m++;
+    i = j;
+  }
+  return b;
+}
+
+/**
+ * The daily cycle jointly with the given segmentation (Frisch–Waugh: regress what each segment's line
+ * leaves of the values on what it leaves of the harmonics). Returns the coefficients and the drop in the
+ * residual sum of squares they buy.
+ */
+function seasonalGivenSegments(b: Binned, cps: number[]): { coef: Float64Array; gain: number } {
+  const A = new Float64Array(16);
+  const rhs = new Float64Array(4);
+  const mean = new Float64Array(5);
+  const slope = new Float64Array(5);
+  const r = new Float64Array(5);
+  const bounds = [0, ...cps, b.m];
+  for (let s = 0; s + 1 < bounds.length; s++) {
+    const lo = bounds[s]!;
+    const hi = bounds[s + 1]!;
+    let sw = 0;
+    let st = 0;
+    let stt = 0;
+    mean.fill(0);
+    slope.fill(0);
+    for (let i = lo; i < hi; i++) {
+      const w = b.w[i]!;
+      const t = b.t[i]!;
+      sw += w;
+      st += w * t;
+      stt += w * t * t;
+      mean[0] = mean[0]! + w * b.y[i]!;
+      slope[0] = slope[0]! + w * t * b.y[i]!;
+      for (let v = 1; v < 5; v++) {
+        const xv = b.x[4 * i + v - 1]!;
+        mean[v] = mean[v]! + w * xv;
+        slope[v] = slope[v]! + w * t * xv;
+      }
+    }
+    if (sw <= 0) continue;
+    const tm = st / sw;
+    const sxx = stt - st * tm;
+    for (let v = 0; v < 5; v++) {
+      const sv = mean[v]!;
+      slope[v] = hi - lo >= 3 && sxx > 1e-12 ? (slope[v]! - tm * sv) / sxx : 0;
+      mean[v] = sv / sw;
+    }
+    for (let i = lo; i < hi; i++) {
+      const w = b.w[i]!;
+      const dt = b.t[i]! - tm;
+      r[0] = b.y[i]! - mean[0]! - slope[0]! * dt;
+      for (let v = 1; v < 5; v++) r[v] = b.x[4 * i + v - 1]! - mean[v]! - slope[v]! * dt;
+      for (let u = 0; u < 4; u++) {
+        const ru = w * r[u + 1]!;
+        rhs[u] = rhs[u]! + ru * r[0]!;
+        for (let v = u; v < 4; v++) A[4 * u + v] = A[4 * u + v]! + ru * r[v + 1]!;
+      }
+    }
+  }
+  for (let u = 0; u < 4; u++) for (let v = 0; v < u; v++) A[4 * u + v] = A[4 * v + u]!;
+  const coef = rhs.slice();
+  if (!solve(A, coef, 4)) return { coef: new Float64Array(4), gain: 0 };
+  let gain = 0;
+  for (let u = 0; u < 4; u++) gain += coef[u]! * rhs[u]!;
+  return { coef, gain };
+}
+
+interface Classified {
+  kind: ChangeKind;
+  zSlope: number;
+  zLevel: number;
+}
+
+/** Evidence for a slope change and a level shift between [a, k) and [k, b); z² > log m is what BIC keeps. */
+function classify(
+  s: Sums,
+  t: Float64Array,
+  a: number,
+  k: number,
+  b: number,
+  kappa: number,
+  logM: number,
+): Classified {
+  const L = { ...lineFit(s, a, k, scratchFit) };
+  const R = lineFit(s, k, b, scratchFit);
+  const tb = (t[k - 1]! + t[k]!) / 2;
+  const fl = L.mean + L.slope * (tb - L.tMean);
+  const fr = R.mean + R.slope * (tb - R.tMean);
+  const vl = 1 / L.n + (L.sxx > 1e-12 ? (tb - L.tMean) ** 2 / L.sxx : 0);
+  const vr = 1 / R.n + (R.sxx > 1e-12 ? (tb - R.tMean) ** 2 / R.sxx : 0);
+  const zLevel = (fr - fl) / Math.sqrt(kappa * (vl + vr));
+  const slopeVar = (L.sxx > 1e-12 ? 1 / L.sxx : Infinity) + (R.sxx > 1e-12 ? 1 / R.sxx : Infinity);
+  const zSlope = Number.isFinite(slopeVar) ? (R.slope - L.slope) / Math.sqrt(kappa * slopeVar) : 0;
+  const sigS = zSlope * zSlope > logM;
+  const sigL = zLevel * zLevel > logM;
+  let kind: ChangeKind;
+  if (sigS && sigL) kind = 'both';
+  else if (sigS) kind = 'slope';
+  else if (sigL) kind = 'level';
+  else kind = Math.abs(zSlope) > Math.abs(zLevel) ? 'slope' : 'level';
+  return { kind, zSlope, zLevel };
+}
+
+/**
+ * A segment entered and left by opposite level shifts, after which the series is back on its earlier
+ * line (one line through both neighbours costs less than the penalty of keeping them apart), is a spike.
+ */
+function isSpike(
+  s: Sums,
+  a: number,
+  k1: number,
+  k2: number,
+  b: number,
+  beta: number,
+  c1: Classified,
+  c2: Classified,
+): boolean {
+  if (c1.kind === 'slope' || c2.kind === 'slope') return false;
+  if (Math.sign(c1.zLevel) === Math.sign(c2.zLevel)) return false;
+  // Sums over [a, k1) ∪ [k2, b) by additivity.
+  const n = s.w[k1]! - s.w[a]! + s.w[b]! - s.w[k2]!;
+  if (n < 3) return false;
+  const st = s.t[k1]! - s.t[a]! + s.t[b]! - s.t[k2]!;
+  const stt = s.tt[k1]! - s.tt[a]! + s.tt[b]! - s.tt[k2]!;
+  const sy = s.y[k1]! - s.y[a]! + s.y[b]! - s.y[k2]!;
+  const syy = s.yy[k1]! - s.yy[a]! + s.yy[b]! - s.yy[k2]!;
+  const sty = s.ty[k1]! - s.ty[a]! + s.ty[b]! - s.ty[k2]!;
+  const sxx = stt - (st * st) / n;
+  const sxy = sty - (st * sy) / n;
+  const merged = Math.max(0, syy - (sy * sy) / n - (sxx > 1e-12 ? (sxy * sxy) / sxx : 0));
+  return merged - cost(s, a, k1) - cost(s, k2, b) < beta;
+}
+
+// ---------- joint search with the daily cycle, on coarse cells ----------
+
+// Upper-triangle index of a symmetric 5×5 matrix over (value, four harmonics).
+const SYM = [0, 1, 2, 3, 4, 1, 5, 6, 7, 8, 2, 6, 9, 10, 11, 3, 7, 10, 12, 13, 4, 8, 11, 13, 14];
+// Cells of the joint search: the cycle only needs the broad shape of the trend.
+const COARSE_CELLS = 64;
+
+/** Cumulative sums for segments plus a global daily cycle: any segmentation's exact fit in O(segments). */
+class JointSums {
+  readonly m: number;
+  readonly w: Float64Array;
+  readonly t: Float64Array;
+  readonly tt: Float64Array;
+  /** Per vector (value, 4 harmonics): Σv and Σt·v; per pair: Σu·v. Row i of each starts at i × width. */
+  readonly v: Float64Array;
+  readonly tv: Float64Array;
+  readonly uv: Float64Array;
+  constructor(t: Float64Array, w: Float64Array, vec: Float64Array, m: number) {
+    this.m = m;
+    this.w = new Float64Array(m + 1);
+    this.t = new Float64Array(m + 1);
+    this.tt = new Float64Array(m + 1);
+    this.v = new Float64Array(5 * (m + 1));
+    this.tv = new Float64Array(5 * (m + 1));
+    this.uv = new Float64Array(15 * (m + 1));
+    for (let i = 0; i < m; i++) {
+      const wi = w[i]!;
+      const ti = t[i]!;
+      this.w[i + 1] = this.w[i]! + wi;
+      this.t[i + 1] = this.t[i]! + wi * ti;
+      this.tt[i + 1] = this.tt[i]! + wi * ti * ti;
+      for (let u = 0; u < 5; u++) {
+        const xu = vec[5 * i + u]!;
+        this.v[5 * (i + 1) + u] = this.v[5 * i + u]! + wi * xu;
+        this.tv[5 * (i + 1) + u] = this.tv[5 * i + u]! + wi * ti * xu;
+        for (let q = u; q < 5; q++)
+          this.uv[15 * (i + 1) + SYM[5 * u + q]!] =
+            this.uv[15 * i + SYM[5 * u + q]!]! + wi * xu * vec[5 * i + q]!;
+      }
+    }
+  }
+
+  /** Adds `sign` × the cross products that [a, b)'s own line leaves, into `out` (15 entries). */
+  addSegment(a: number, b: number, sign: number, out: Float64Array): void {
+    const n = this.w[b]! - this.w[a]!;
+    if (n <= 0) return;
+    const st = this.t[b]! - this.t[a]!;
+    const sxx = this.tt[b]! - this.tt[a]! - (st * st) / n;
+    const withSlope = b - a >= 3 && sxx > 1e-12;
+    for (let u = 0; u < 5; u++) {
+      const su = this.v[5 * b + u]! - this.v[5 * a + u]!;
+      const stu = this.tv[5 * b + u]! - this.tv[5 * a + u]! - (st * su) / n;
+      for (let q = u; q < 5; q++) {
+        const sq = this.v[5 * b + q]! - this.v[5 * a + q]!;
+        const stq = this.tv[5 * b + q]! - this.tv[5 * a + q]! - (st * sq) / n;
+        const k = SYM[5 * u + q]!;
+        let r = this.uv[15 * b + k]! - this.uv[15 * a + k]! - (su * sq) / n;
+        if (withSlope) r -= (stu * stq) / sxx;
+        out[k] = out[k]! + sign * r;
+      }
+    }
+  }
+}
+
+/** Residual sum of squares of the value after the cycle, from the pooled cross products; the cycle in `coef`. */
+function jointRss(T: Float64Array, A: Float64Array, coef: Float64Array): number {
+  for (let u = 0; u < 4; u++) {
+    coef[u] = T[SYM[u + 1]!]!;
+    for (let q = 0; q < 4; q++) A[4 * u + q] = T[SYM[5 * (u + 1) + q + 1]!]!;
+  }
+  if (!solve(A, coef, 4)) {
+    coef.fill(0);
+    return T[0]!;
+  }
+  let fitted = 0;
+  for (let u = 0; u < 4; u++) fitted += coef[u]! * T[SYM[u + 1]!]!;
+  return Math.max(0, T[0]! - fitted);
+}
+
+/**
+ * Greedy forward search of segments jointly with a global daily cycle on coarse cells: each step adds the
+ * split that most lowers the exact joint residual, while the drop beats the BIC penalty. Returns the cycle
+ * in the units of `values`.
+ */
+function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScale: number): Float64Array {
+  const group = Math.max(1, Math.ceil(b.m / COARSE_CELLS));
+  const mc = Math.ceil(b.m / group);
+  const t = new Float64Array(mc);
+  const w = new Float64Array(mc);
+  const vec = new Float64Array(5 * mc);
+  for (let c = 0; c < mc; c++) {
+    let sw = 0;
+    let st = 0;
+    let sts = 0;
+    let sy = 0;
+    for (let i = c * group; i < Math.min(b.m, (c + 1) * group); i++) {
+      const wi = b.w[i]!;
+      sw += wi;
+      st += wi * b.t[i]!;
+      sts += wi * b.ts[i]!;
+      sy += wi * values[i]!;
+    }
+    w[c] = sw;
+    t[c] = st / sw;
+    vec[5 * c] = sy / sw;
+    const p = phaseIndex(sts / sw);
+    const p2 = (2 * p) % PHASE_STEPS;
+    vec[5 * c + 1] = SIN_TABLE[p]!;
+    vec[5 * c + 2] = COS_TABLE[p]!;
+    vec[5 * c + 3] = SIN_TABLE[p2]!;
+    vec[5 * c + 4] = COS_TABLE[p2]!;
+  }
+  const beta = penaltyScale * PARAMS_PER_CHANGE * Math.log(mc) * kappa;
+  const J = new JointSums(t, w, vec, mc);
+  const T = new Float64Array(15);
+  const trial = new Float64Array(15);
+  const A = new Float64Array(16);
+  const coef = new Float64Array(4);
+  J.addSegment(0, mc, 1, T);
+  const bounds = [0, mc];
+  let current = jointRss(T, A, coef);
+  for (let step = 0; step < MAX_PROPOSALS; step++) {
+    let best = -1;
+    let bestRss = current - beta;
+    let seg = -1;
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      const a = bounds[s]!;
+      const e = bounds[s + 1]!;
+      for (let k = a + 1; k < e; k++) {
+        trial.set(T);
+        J.addSegment(a, e, -1, trial);
+        J.addSegment(a, k, 1, trial);
+        J.addSegment(k, e, 1, trial);
+        const r = jointRss(trial, A, coef);
+        if (r < bestRss) {
+          bestRss = r;
+          best = k;
+          seg = s;
+        }
+      }
+    }
+    if (best < 0) break;
+    const a = bounds[seg]!;
+    const e = bounds[seg + 1]!;
+    J.addSegment(a, e, -1, T);
+    J.addSegment(a, best, 1, T);
+    J.addSegment(best, e, 1, T);
+    bounds.splice(seg + 1, 0, best);
+    current = bestRss;
+  }
+  jointRss(T, A, coef);
+  return coef;
+}
+
+// Scratch buffer grown on demand: detection runs on thousands of series and should not allocate per point.
+let work = new Float64Array(0);
+function workBuffer(n: number): Float64Array {
+  if (work.length < 3 * n + 8) work = new Float64Array(3 * n + 8);
+  return work;
+}
+
+interface BinFit {
+  cps: number[];
+  noise: NoiseScale;
+  centre: number;
+  beta: number;
+}
+
+/** Segments the cells after removing the daily cycle `coef`; leaves the standardised sums in `sums`. */
+function segmentCells(
+  b: Binned,
+  coef: Float64Array | null,
+  sums: Sums,
+  z: Float64Array,
+  penalty: number,
+): BinFit {
+  const m = b.m;
+  const wk = workBuffer(m);
+  for (let i = 0; i < m; i++) z[i] = b.y[i]! - (coef === null ? 0 : seasonalAt(coef, b.ts[i]!));
+  const noise = noiseScale(z, m, wk);
+  if (!(noise.sigma > 0)) return { cps: [], noise, centre: 0, beta: 0 };
+  for (let i = 0; i < m; i++) wk[i] = z[i]!;
+  const centre = median(wk, m);
+  for (let i = 0; i < m; i++) z[i] = (z[i]! - centre) / noise.sigma;
+  sums.fill(b.t, z, b.w, m);
+  const beta = penalty * noise.kappa;
+  // Proposals at half the penalty: the exact partitioning makes the final choice.
+  const cps = optimalPartition(sums, m, propose(sums, m, beta / 2), beta);
+  polish(sums, m, cps);
+  return { cps, noise, centre, beta };
+}
+
+/** Noise of what the segment lines leave of the standardised cells. */
+function residualNoise(sums: Sums, t: Float64Array, z: Float64Array, cps: number[], m: number): NoiseScale {
+  const r = new Float64Array(m);
+  const bounds = [0, ...cps, m];
+  for (let s = 0; s + 1 < bounds.length; s++) {
+    const f = lineFit(sums, bounds[s]!, bounds[s + 1]!, scratchFit);
+    for (let i = bounds[s]!; i < bounds[s + 1]!; i++) r[i] = z[i]! - f.mean - f.slope * (t[i]! - f.tMean);
+  }
+  return noiseScale(r, m, workBuffer(m));
+}
+
+function sameChanges(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Change points of one series (timestamps ascending, epoch ms). Non-finite values are skipped. */
+export function detectChanges(
+  tsIn: Float64Array,
+  valuesIn: Float64Array,
+  options: DetectOptions = {},
+): SeriesFit {
+  const { ts, y, orig, n } = cleanInput(tsIn, valuesIn);
+  const none: SeriesFit = { changes: [], segments: [], sigma: 0, rho: 0, seasonal: null };
+  if (n < MIN_POINTS) return withOneSegment(none, ts, y, orig, n);
+  const bins = binSeries(ts, y, n, workBuffer(n));
+  const m = bins.m;
+  if (m < MIN_POINTS) return withOneSegment(none, ts, y, orig, n);
+  const logM = Math.log(m);
+  const penalty = (options.penaltyScale ?? 1) * PARAMS_PER_CHANGE * logM;
+  const z = new Float64Array(m);
+  const sums = new Sums(m);
+  let coef: Float64Array | null = null;
+  let fit = segmentCells(bins, null, sums, z, penalty);
+  if (!(fit.noise.sigma > 0)) return withOneSegment(none, ts, y, orig, n);
+  // Within an hour of a full day the two harmonics are still told apart from a trend.
+  const seasonal =
+    options.seasonal === true || (options.seasonal !== false && ts[n - 1]! - ts[0]! >= DAY - HOUR);
+  if (seasonal) {
+    const s0 = seasonalGivenSegments(bins, fit.cps);
+    // Judge the cycle against the noise left around the segments: raw differences of a cycle look like
+    // strongly correlated noise and would hide it. BIC keeps the cycle if its four coefficients pay.
+    const left = residualNoise(sums, bins.t, z, fit.cps, m);
+    const sigma2 = fit.noise.sigma * fit.noise.sigma;
+    if (s0.gain / sigma2 > 4 * logM * left.kappa * left.sigma * left.sigma) {
+      // Backfitting alone stalls where the segments have bent to follow the cycle: start it from a joint
+      // search of segments and cycle on coarse cells, then settle the cycle given the fine segments.
+      for (let i = 0; i < m; i++) z[i] = (bins.y[i]! - fit.centre) / fit.noise.sigma;
+      coef = coarseCycle(bins, z, left.kappa * left.sigma * left.sigma, options.penaltyScale ?? 1);
+      for (let u = 0; u < 4; u++) coef[u] = coef[u]! * fit.noise.sigma;
+      for (let round = 0; round < SEASONAL_ROUNDS; round++) {
+        const next = segmentCells(bins, coef, sums, z, penalty);
+        const stable = round > 0 && sameChanges(next.cps, fit.cps);
+        fit = next;
+        if (stable) break;
+        coef = seasonalGivenSegments(bins, fit.cps).coef;
+      }
+    }
+  }
+  const { cps, noise, centre, beta } = fit;
+  if (cps.length === 0) {
+    const f = lineFit(sums, 0, m, scratchFit);
+    const level = (f.mean - f.slope * f.tMean) * noise.sigma + centre;
+    return {
+      changes: [],
+      segments: [
+        {
+          start: 0,
+          end: tsIn.length,
+          startTs: ts[0]!,
+          endTs: ts[n - 1]!,
+          level,
+          rate: f.slope * noise.sigma,
+        },
+      ],
+      sigma: noise.sigma,
+      rho: noise.rho,
+      seasonal: coef,
+    };
+  }
+
+  // Classify; mark spikes.
+  const bounds = [0, ...cps, m];
+  const cls: Classified[] = [];
+  for (let c = 0; c < cps.length; c++)
+    cls.push(classify(sums, bins.t, bounds[c]!, bounds[c + 1]!, bounds[c + 2]!, noise.kappa, logM));
+  for (let c = 0; c + 1 < cps.length; c++) {
+    const c1 = cls[c]!;
+    const c2 = cls[c + 1]!;
+    if (c1.kind === 'spike') continue;
+    if (isSpike(sums, bounds[c]!, bounds[c + 1]!, bounds[c + 2]!, bounds[c + 3]!, beta, c1, c2)) {
+      c1.kind = 'spike';
+      c2.kind = 'spike';
+    }
+  }
+
+  // Full resolution: deseasonalised, standardised raw values with their own noise scale.
+  const t0 = ts[0]!;
+  const t = new Float64Array(n);
+  const zr = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = (ts[i]! - t0) / HOUR;
+    zr[i] = y[i]! - seasonalAt(coef, ts[i]!);
+  }
+  const rawNoise = noiseScale(zr, n, workBuffer(n));
+  const rawSigma = rawNoise.sigma > 0 ? rawNoise.sigma : noise.sigma;
+  for (let i = 0; i < n; i++) zr[i] = (zr[i]! - centre) / rawSigma;
+  const raw = new Sums(n);
+  raw.fill(t, zr, null, n);
+
+  const rawCps: number[] = cps.map((k) => bins.start[k]!);
+  const intervals: [number, number][] = [];
+  for (let c = 0; c < cps.length; c++) {
+    const k = cps[c]!;
+    const A = c === 0 ? 0 : rawCps[c - 1]!;
+    const B = c === cps.length - 1 ? n : bins.start[cps[c + 1]!]!;
+    const hinge = cls[c]!.kind === 'slope';
+    const modelCost = (tau: number): number =>
+      hinge ? hingeCost(raw, t, A, tau, B) : cost(raw, A, tau) + cost(raw, tau, B);
+    // Search the cells next to the coarse position, then walk out for the profile interval.
+    const lo = Math.max(A + 1, bins.start[Math.max(0, k - 2)]!);
+    const hi = Math.min(B - 1, bins.end[Math.min(m - 1, k + 1)]! - 1);
+    let best = rawCps[c]!;
+    let bestCost = Infinity;
+    for (let tau = lo; tau <= hi; tau++) {
+      const v = modelCost(tau);
+      if (v < bestCost) {
+        bestCost = v;
+        best = tau;
+      }
+    }
+    rawCps[c] = best;
+    const limit = bestCost + CHI2_1_95 * rawNoise.kappa;
+    const reach = 4 * (hi - lo + 1);
+    let left = best;
+    while (left - 1 > A && best - left < reach && modelCost(left - 1) <= limit) left--;
+    let right = best;
+    while (right + 1 < B && right - best < reach && modelCost(right + 1) <= limit) right++;
+    intervals.push([ts[left]!, ts[right]!]);
+  }
+
+  const out: SeriesFit = { changes: [], segments: [], sigma: rawSigma, rho: rawNoise.rho, seasonal: coef };
+  const rawBounds = [0, ...rawCps, n];
+  for (let s = 0; s + 1 < rawBounds.length; s++) {
+    const a = rawBounds[s]!;
+    const b = rawBounds[s + 1]!;
+    const f = lineFit(raw, a, b, scratchFit);
+    out.segments.push({
+      start: orig === null ? a : orig[a]!,
+      end: b >= n ? tsIn.length : orig === null ? b : orig[b]!,
+      startTs: ts[a]!,
+      endTs: ts[b - 1]!,
+      level: (f.mean + f.slope * (t[a]! - f.tMean)) * rawSigma + centre,
+      rate: f.slope * rawSigma,
+    });
+  }
+  for (let c = 0; c < rawCps.length; c++) {
+    const k = rawCps[c]!;
+    const L = out.segments[c]!;
+    const R = out.segments[c + 1]!;
+    const jump = R.level - (L.level + (L.rate * (ts[k]! - L.startTs)) / HOUR);
+    const cl = cls[c]!;
+    const [lo, hi] = intervals[c]!;
+    out.changes.push({
+      index: orig === null ? k : orig[k]!,
+      ts: ts[k]!,
+      lo,
+      hi,
+      kind: cl.kind,
+      rateBefore: L.rate,
+      rateAfter: R.rate,
+      jump,
+      size: jump + ((R.rate - L.rate) * (R.endTs - R.startTs)) / HOUR,
+      zSlope: cl.zSlope,
+      zLevel: cl.zLevel,
+    });
+  }
+  return out;
+}
+
+/** The finite points in ascending time; `orig` maps back to input positions (null when nothing was dropped). */
+function cleanInput(
+  tsIn: Float64Array,
+  valuesIn: Float64Array,
+): { ts: Float64Array; y: Float64Array; orig: Int32Array | null; n: number } {
+  const len = Math.min(tsIn.length, valuesIn.length);
+  let clean = len === tsIn.length && len === valuesIn.length;
+  for (let i = 0; i < len && clean; i++)
+    if (!Number.isFinite(valuesIn[i]!) || !(i === 0 || tsIn[i]! > tsIn[i - 1]!)) clean = false;
+  if (clean) return { ts: tsIn, y: valuesIn, orig: null, n: len };
+  const ts = new Float64Array(len);
+  const y = new Float64Array(len);
+  const orig = new Int32Array(len);
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const v = valuesIn[i]!;
+    const t = tsIn[i]!;
+    if (!Number.isFinite(v) || !Number.isFinite(t) || (n > 0 && t <= ts[n - 1]!)) continue;
+    ts[n] = t;
+    y[n] = v;
+    orig[n] = i;
+    n++;
+  }
+  return { ts, y, orig, n };
+}
+
+/** Too little to model: one least-squares line through the points. */
+function withOneSegment(
+  fit: SeriesFit,
+  ts: Float64Array,
+  y: Float64Array,
+  orig: Int32Array | null,
+  n: number,
+): SeriesFit {
+  if (n === 0) return fit;
+  let st = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    st += (ts[i]! - ts[0]!) / HOUR;
+    sy += y[i]!;
+  }
+  const mt = st / n;
+  const my = sy / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dt = (ts[i]! - ts[0]!) / HOUR - mt;
+    sxx += dt * dt;
+    sxy += dt * (y[i]! - my);
+  }
+  const rate = sxx > 0 ? sxy / sxx : 0;
+  fit.segments.push({
+    start: orig === null ? 0 : orig[0]!,
+    end: orig === null ? n : orig[n - 1]! + 1,
+    startTs: ts[0]!,
+    endTs: ts[n - 1]!,
+    level: my - rate * mt,
+    rate,
+  });
+  return fit;
+}

@@ -1,0 +1,249 @@
+/**
+ * The site-wide onset: a cluster in time of per-host growth onsets in one memory series, tested against
+ * the rate at which onsets happen anyway (host-local leaks, noise) on the same series.
+ *
+ * Method: a scan statistic. For each series and each window width (a push lands within minutes, a
+ * highstate schedule with splay within an hour or two, a slow cron within hours), slide the window over the
+ * onsets and count the hosts with an onset inside. Under the null hypothesis a host has an onset in a
+ * given window with probability p = 1 − exp(−λ w), λ being the background rate per host estimated from the
+ * onsets outside the window (other times, other hosts), so the count is Binomial(hosts, p). The p-value is
+ * that binomial tail, multiplied (Bonferroni) by the number of effectively distinct windows, widths and
+ * series tried.
+ */
+import type { HostOnsets } from './host-onset.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+// From a push (minutes) to a slow schedule (hours).
+const DEFAULT_WIDTHS = [10 * MINUTE, 20 * MINUTE, 40 * MINUTE, 80 * MINUTE, 160 * MINUTE, 320 * MINUTE];
+// A site-wide change is reported when so unlikely by chance; with ~10 series per analysis this keeps the
+// false-alarm rate of a quiet fleet near 1%.
+const DEFAULT_ALPHA = 0.01;
+// Two hosts agreeing in time is too easily a coincidence to call site-wide, whatever the rate says.
+const DEFAULT_MIN_HOSTS = 3;
+
+export interface FleetOnsetOptions {
+  /** Derived series keys to look for a cluster in (see host-onset.ts). */
+  keys: string[];
+  widthsMs?: number[];
+  alpha?: number;
+  minHosts?: number;
+}
+
+export interface AffectedHost {
+  host: string;
+  onset: number;
+  lo: number;
+  hi: number;
+}
+
+export interface FleetOnset {
+  /** The derived series whose onsets cluster. */
+  key: string;
+  /** When the change first showed on any affected host, epoch ms. */
+  ts: number;
+  median: number;
+  spread: { p10: number; p50: number; p90: number };
+  /** The scan window that holds the cluster. */
+  window: { from: number; to: number };
+  hostsAffected: number;
+  hostsSeen: number;
+  hosts: AffectedHost[];
+  pValue: number;
+  /** Onsets per host per day on this series outside the cluster. */
+  backgroundPerHostDay: number;
+}
+
+interface Event {
+  host: number;
+  ts: number;
+  lo: number;
+  hi: number;
+}
+
+/** log P(X ≥ k) for X ~ Binomial(n, p). */
+export function logBinomialTail(n: number, p: number, k: number): number {
+  if (k <= 0) return 0;
+  if (k > n) return -Infinity;
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return 0;
+  const lp = Math.log(p);
+  const lq = Math.log1p(-p);
+  // Terms from k upwards; log-sum-exp, stopping once they no longer count.
+  let logC = logChoose(n, k);
+  const term = logC + k * lp + (n - k) * lq;
+  let max = term;
+  let sum = 1;
+  for (let j = k + 1; j <= n; j++) {
+    logC += Math.log((n - j + 1) / j);
+    const t = logC + j * lp + (n - j) * lq;
+    if (t > max) {
+      sum = sum * Math.exp(max - t) + 1;
+      max = t;
+    } else {
+      sum += Math.exp(t - max);
+      if (t - max < -40) break;
+    }
+  }
+  return max + Math.log(sum);
+}
+
+function logChoose(n: number, k: number): number {
+  return logFactorial(n) - logFactorial(k) - logFactorial(n - k);
+}
+
+function logFactorial(n: number): number {
+  // Stirling with two correction terms; exact sums for small n.
+  if (n < 20) {
+    let s = 0;
+    for (let i = 2; i <= n; i++) s += Math.log(i);
+    return s;
+  }
+  return n * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI * n) + 1 / (12 * n) - 1 / (360 * n ** 3);
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+interface Scan {
+  key: string;
+  logP: number;
+  count: number;
+  from: number;
+  to: number;
+  lambda: number;
+  events: Event[];
+}
+
+/**
+ * A change happens once: when at least half as many hosts had an onset at the same time of day a day
+ * earlier or later, the cluster is a daily pattern the cycle model missed, not a change.
+ */
+function recursDaily(events: Event[], from: number, to: number, count: number): boolean {
+  for (const shift of [-DAY, DAY]) {
+    const seen = new Set<number>();
+    for (let i = lowerBound(events, from + shift); i < events.length && events[i]!.ts <= to + shift; i++)
+      seen.add(events[i]!.host);
+    if (seen.size * 2 >= count && seen.size > 0) return true;
+  }
+  return false;
+}
+
+function lowerBound(events: Event[], ts: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (events[mid]!.ts < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The most significant window of one series' onsets. */
+function scanKey(
+  key: string,
+  events: Event[],
+  hostsSeen: number,
+  exposure: number,
+  span: number,
+  widths: number[],
+  multiplicity: number,
+): Scan | null {
+  if (events.length === 0) return null;
+  events.sort((a, b) => a.ts - b.ts);
+  const inWindow = new Int32Array(hostsSeen);
+  let best: Scan | null = null;
+  for (const w of widths) {
+    // Bonferroni: about 2 span / w effectively distinct windows of this width (half-overlapping).
+    const logMult = Math.log(multiplicity * Math.max(1, (2 * span) / w));
+    inWindow.fill(0);
+    let distinct = 0;
+    let hi = 0;
+    for (let lo = 0; lo < events.length; lo++) {
+      const start = events[lo]!.ts;
+      while (hi < events.length && events[hi]!.ts <= start + w) {
+        if (inWindow[events[hi]!.host]!++ === 0) distinct++;
+        hi++;
+      }
+      const count = distinct;
+      if (count >= 2) {
+        // Background from the onsets outside this window; one pseudo-onset keeps the rate above zero.
+        const outside = events.length - (hi - lo);
+        const lambda = (outside + 1) / Math.max(exposure - hostsSeen * w, exposure / 2);
+        const p = -Math.expm1(-lambda * w);
+        const logP = Math.min(0, logBinomialTail(hostsSeen, p, count) + logMult);
+        const better = best === null || logP < best.logP || (logP === best.logP && count > best.count);
+        if (better && !recursDaily(events, start, events[hi - 1]!.ts, count)) {
+          const endTs = events[hi - 1]!.ts;
+          best = { key, logP, count, from: start, to: endTs, lambda, events };
+        }
+      }
+      if (--inWindow[events[lo]!.host]! === 0) distinct--;
+    }
+  }
+  return best;
+}
+
+/** The site-wide onset among the hosts' growth onsets, or null when no cluster is significant. */
+export function findFleetOnset(
+  hosts: HostOnsets[],
+  window: { from: number; to: number },
+  options: FleetOnsetOptions,
+): FleetOnset | null {
+  const alpha = options.alpha ?? DEFAULT_ALPHA;
+  const minHosts = options.minHosts ?? DEFAULT_MIN_HOSTS;
+  const span = Math.max(1, window.to - window.from);
+  const widths = (options.widthsMs ?? DEFAULT_WIDTHS).filter((w) => w <= span / 4);
+  if (widths.length === 0) widths.push(span / 4);
+  const hostsSeen = hosts.length;
+  let exposure = 0;
+  for (const h of hosts) if (h.lastTs > h.firstTs) exposure += h.lastTs - h.firstTs;
+  if (hostsSeen < minHosts || exposure <= 0) return null;
+  const multiplicity = widths.length * options.keys.length;
+
+  let best: Scan | null = null;
+  for (const key of options.keys) {
+    const events: Event[] = [];
+    hosts.forEach((h, i) => {
+      for (const o of h.series.get(key)?.onsets ?? []) events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi });
+    });
+    const scan = scanKey(key, events, hostsSeen, exposure, span, widths, multiplicity);
+    if (scan && scan.count >= minHosts && (best === null || scan.logP < best.logP)) best = scan;
+  }
+  if (best === null || !(best.logP < Math.log(alpha))) return null;
+
+  // Affected: an onset in the window, or within its own uncertainty of it.
+  const inside = best.events.filter((e) => e.ts >= best.from && e.ts <= best.to);
+  const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
+  const margin = quantile(halfWidths, 0.5);
+  const byHost = new Map<number, Event>();
+  for (const e of best.events) {
+    if (e.ts < best.from - margin || e.ts > best.to + margin) continue;
+    const seen = byHost.get(e.host);
+    if (!seen || e.ts < seen.ts) byHost.set(e.host, e);
+  }
+  const affected: AffectedHost[] = [...byHost.values()]
+    .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi }))
+    .sort((a, b) => a.onset - b.onset || a.host.localeCompare(b.host));
+  const times = affected.map((a) => a.onset);
+  return {
+    key: best.key,
+    ts: times[0]!,
+    median: quantile(times, 0.5),
+    spread: { p10: quantile(times, 0.1), p50: quantile(times, 0.5), p90: quantile(times, 0.9) },
+    window: { from: best.from, to: best.to },
+    hostsAffected: affected.length,
+    hostsSeen,
+    hosts: affected,
+    pValue: Math.exp(best.logP),
+    backgroundPerHostDay: best.lambda * DAY,
+  };
+}

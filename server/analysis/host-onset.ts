@@ -1,0 +1,217 @@
+/**
+ * Per host: the memory series that matter for "what grew", and where each of them started to grow.
+ *
+ * Used memory is `MemTotal − MemFree`, not `MemTotal − MemAvailable`: the kernel counts most reclaimable
+ * slab as available, so a dentry-cache leak barely moves the latter. Used memory splits into disjoint
+ * `/proc/meminfo` components (anonymous pages, page cache, buffers, reclaimable and unreclaimable slab,
+ * kernel stacks, page tables) and what they leave (`other`).
+ */
+import type { HostData, Series, SeriesKey } from './analysis.models.ts';
+import { type ChangePoint, type DetectOptions, type SeriesFit, detectChanges } from './changepoint.ts';
+
+/** Derived series: used memory, the remainder of the components, the memory no process accounts for. */
+export const USED = 'used';
+export const OTHER = 'other';
+export const UNACCOUNTED = 'unaccounted';
+export const PROCESS_RESIDENT_TOTAL = 'onset_process_resident_total_bytes';
+
+/** Disjoint parts of used memory (`Shmem` is inside `Cached`, `AnonHugePages` inside `AnonPages`). */
+export const MEMORY_COMPONENTS = [
+  'node_memory_AnonPages_bytes',
+  'node_memory_Cached_bytes',
+  'node_memory_Buffers_bytes',
+  'node_memory_SReclaimable_bytes',
+  'node_memory_SUnreclaim_bytes',
+  'node_memory_KernelStack_bytes',
+  'node_memory_PageTables_bytes',
+] as const;
+
+const HOUR = 3_600_000;
+// Growth slower than a quarter per cent of the host's memory a day would take over a year to fill it: not a
+// memory incident, whatever its statistical evidence (kernel caches that follow the daily load are such).
+const MATERIAL_SHARE = 0.0025;
+const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
+const PROCESS_RESIDENT =
+  /^namedprocess_namegroup_memory_bytes\{groupname="((?:[^"\\]|\\.)*)",memtype="resident"\}$/;
+
+/** Key of a slab cache's bytes (objects × object size) and of a process group's resident memory. */
+export function slabKey(slab: string): string {
+  return `slab:${slab}`;
+}
+export function processKey(group: string): string {
+  return `process:${group}`;
+}
+
+export interface GrowthOnset {
+  ts: number;
+  lo: number;
+  hi: number;
+  kind: ChangePoint['kind'];
+  rateBefore: number;
+  rateAfter: number;
+  jump: number;
+  size: number;
+  /** Evidence in noise units (the larger of the slope and level z). */
+  z: number;
+}
+
+export interface SeriesAnalysis {
+  series: Series;
+  /** Null where detection was not asked for. */
+  fit: SeriesFit | null;
+  onsets: GrowthOnset[];
+}
+
+export interface HostOnsets {
+  host: string;
+  labels: Record<string, string>;
+  /** First and last sample of the host, epoch ms. */
+  firstTs: number;
+  lastTs: number;
+  /** By derived key: `used`, a `node_memory_*` component, `other`, `unaccounted`, `slab:…`, `process:…`. */
+  series: Map<string, SeriesAnalysis>;
+}
+
+export interface HostOnsetOptions {
+  detect?: DetectOptions;
+  /** Which derived series to run detection on; all by default. */
+  detectOn?: (key: string) => boolean;
+}
+
+/**
+ * Changes that start growth: a slope increase into growth or an upward level shift. Drops (restarts, the
+ * OOM killer, reclaim) are not onsets, even when the series regrows after them, and neither are spikes
+ * that return.
+ */
+export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
+  const floor = MATERIAL_SHARE * memTotal;
+  const out: GrowthOnset[] = [];
+  fit.changes.forEach((c, i) => {
+    if (c.kind === 'spike') return;
+    const slopeUp = c.zSlope > 0 && c.rateAfter > 0 && c.rateAfter > c.rateBefore;
+    const levelUp = c.zLevel > 0 && c.jump > 0;
+    let grows: boolean;
+    if (c.kind === 'slope') grows = slopeUp;
+    else if (c.kind === 'level') grows = levelUp;
+    else grows = c.zLevel >= 0 && (slopeUp || levelUp);
+    if (!grows) return;
+    if (!sustained(fit, i)) return;
+    // Immaterial: slower than the floor per day and a smaller jump than the floor.
+    if (c.rateAfter - c.rateBefore < floor / 24 && c.jump < floor) return;
+    out.push({
+      ts: c.ts,
+      lo: c.lo,
+      hi: c.hi,
+      kind: c.kind,
+      rateBefore: c.rateBefore,
+      rateAfter: c.rateAfter,
+      jump: c.jump,
+      size: c.size,
+      z: Math.max(slopeUp ? c.zSlope : 0, levelUp ? c.zLevel : 0),
+    });
+  });
+  return out;
+}
+
+/**
+ * Growth is sustained when the series stays above where it stood before the change: a burst (updatedb, a
+ * backup) that drains back by half or more over the following segments is not an onset. A drop (restart,
+ * OOM kill) ends the look-ahead: what it resets says nothing about the growth before it.
+ */
+function sustained(fit: SeriesFit, i: number): boolean {
+  const c = fit.changes[i]!;
+  const before = fit.segments[i]!;
+  const base = before.level + (before.rate * (c.ts - before.startTs)) / HOUR;
+  let peak = 0;
+  let last = 0;
+  for (let s = i + 1; s < fit.segments.length; s++) {
+    const seg = fit.segments[s]!;
+    if (s > i + 1) {
+      const drop = fit.changes[s - 1]!;
+      if (drop.kind !== 'slope' && drop.kind !== 'spike' && drop.jump < 0) break;
+    }
+    const start = seg.level - base;
+    const end = seg.level + (seg.rate * (seg.endTs - seg.startTs)) / HOUR - base;
+    peak = Math.max(peak, start, end);
+    last = end;
+  }
+  return peak <= 0 || last >= peak / 2;
+}
+
+/** `a op b` on the timestamps both carry. */
+function combine(a: Series, b: Series, op: (x: number, y: number) => number): Series {
+  if (a.ts.length === b.ts.length && a.ts.every((t, i) => t === b.ts[i])) {
+    const values = new Float64Array(a.ts.length);
+    for (let i = 0; i < values.length; i++) values[i] = op(a.values[i]!, b.values[i]!);
+    return { ts: a.ts, values };
+  }
+  const ts: number[] = [];
+  const values: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.ts.length; i++) {
+    const t = a.ts[i]!;
+    while (j < b.ts.length && b.ts[j]! < t) j++;
+    if (j < b.ts.length && b.ts[j] === t) {
+      ts.push(t);
+      values.push(op(a.values[i]!, b.values[j]!));
+    }
+  }
+  return { ts: Float64Array.from(ts), values: Float64Array.from(values) };
+}
+
+const minus = (x: number, y: number): number => x - y;
+const plus = (x: number, y: number): number => x + y;
+const times = (x: number, y: number): number => x * y;
+
+/** The series analysis works on, derived from a host's raw series. */
+export function derivedSeries(host: HostData): Map<string, Series> {
+  const out = new Map<string, Series>();
+  const get = (key: SeriesKey): Series | undefined => host.series.get(key);
+  const total = get('node_memory_MemTotal_bytes');
+  const free = get('node_memory_MemFree_bytes');
+  const used = total && free ? combine(total, free, minus) : undefined;
+  if (used) out.set(USED, used);
+  let parts: Series | undefined;
+  for (const key of MEMORY_COMPONENTS) {
+    const s = get(key);
+    if (!s) continue;
+    out.set(key, s);
+    parts = parts ? combine(parts, s, plus) : s;
+  }
+  if (used && parts) out.set(OTHER, combine(used, parts, minus));
+  const resident = get(PROCESS_RESIDENT_TOTAL);
+  if (used && resident) out.set(UNACCOUNTED, combine(used, resident, minus));
+  for (const [key, s] of host.series) {
+    const slab = SLAB_OBJECTS.exec(key)?.[1];
+    if (slab !== undefined) {
+      const size = get(`node_slabinfo_object_size_bytes{slab="${slab}"}`);
+      if (size) out.set(slabKey(slab), combine(s, size, times));
+      continue;
+    }
+    const group = PROCESS_RESIDENT.exec(key)?.[1];
+    if (group !== undefined) out.set(processKey(group), s);
+  }
+  return out;
+}
+
+/** Detection on each derived series of one host. */
+export function hostOnsets(host: HostData, options: HostOnsetOptions = {}): HostOnsets {
+  const series = new Map<string, SeriesAnalysis>();
+  const total = host.series.get('node_memory_MemTotal_bytes')?.values;
+  const memTotal = total && total.length > 0 ? total[total.length >> 1]! : 0;
+  let firstTs = Infinity;
+  let lastTs = -Infinity;
+  for (const [key, s] of derivedSeries(host)) {
+    if (s.ts.length > 0) {
+      firstTs = Math.min(firstTs, s.ts[0]!);
+      lastTs = Math.max(lastTs, s.ts[s.ts.length - 1]!);
+    }
+    if (options.detectOn && !options.detectOn(key)) {
+      series.set(key, { series: s, fit: null, onsets: [] });
+      continue;
+    }
+    const fit = detectChanges(s.ts, s.values, options.detect);
+    series.set(key, { series: s, fit, onsets: growthOnsets(fit, memTotal) });
+  }
+  return { host: host.host, labels: host.labels, firstTs, lastTs, series };
+}
