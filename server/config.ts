@@ -48,6 +48,7 @@ const envSchema = z.object({
   ONSET_GIT_BRANCH: z.string().min(1).optional(),
   ONSET_GIT_INTERVAL: duration('60s'),
   ONSET_SALT_NODEGROUPS: z.string().min(1).optional(),
+  ONSET_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters long').optional(),
   ONSET_INGEST_TOKENS: tokenList,
   ONSET_READ_TOKENS: tokenList,
   ONSET_RETENTION: duration('30d'),
@@ -57,6 +58,7 @@ const envSchema = z.object({
     .min(1024)
     .default(16 * 1024 * 1024),
   ONSET_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  ONSET_TOKEN: z.string().min(1).optional(),
   ONSET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,10 +66,18 @@ export interface Config {
   http: { port: number; host: string; maxBodyBytes: number };
   db: { url: string | undefined; dataDir: string; poolSize: number };
   dataDir: string;
-  git: { repo: string | undefined; branch: string | undefined; intervalMs: number };
+  git: {
+    repo: string | undefined;
+    branch: string | undefined;
+    intervalMs: number;
+    /** Shared secret of push webhooks (GitHub, GitLab, Gitea); webhooks are refused without it. */
+    webhookSecret: string | undefined;
+  };
   salt: { nodegroupsFile: string | undefined };
   auth: { ingestTokens: string[]; readTokens: string[] };
   retentionMs: number;
+  /** The token the command line uses to talk to a running server. */
+  cliToken: string | undefined;
   logLevel: z.infer<typeof envSchema>['ONSET_LOG_LEVEL'];
 }
 
@@ -89,10 +99,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { port: e.PORT, host: e.HOST, maxBodyBytes: e.ONSET_MAX_BODY_BYTES },
     db: { url: e.DATABASE_URL, dataDir: path.join(dataDir, 'pglite'), poolSize: e.ONSET_DB_POOL_SIZE },
     dataDir,
-    git: { repo: e.ONSET_GIT_REPO, branch: e.ONSET_GIT_BRANCH, intervalMs: e.ONSET_GIT_INTERVAL },
+    git: {
+      repo: e.ONSET_GIT_REPO,
+      branch: e.ONSET_GIT_BRANCH,
+      intervalMs: e.ONSET_GIT_INTERVAL,
+      webhookSecret: e.ONSET_WEBHOOK_SECRET,
+    },
     salt: { nodegroupsFile: e.ONSET_SALT_NODEGROUPS },
     auth: { ingestTokens: e.ONSET_INGEST_TOKENS, readTokens: e.ONSET_READ_TOKENS },
     retentionMs: e.ONSET_RETENTION,
+    cliToken: e.ONSET_TOKEN,
     logLevel: e.ONSET_LOG_LEVEL,
   };
 }
