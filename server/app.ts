@@ -15,6 +15,11 @@ import type { IngestService } from './ingest/ingest.service.ts';
 import type { Logger } from './logger.ts';
 import { seriesRoutes } from './series/series.routes.ts';
 import type { TokenService } from './tokens/tokens.service.ts';
+import { heatmapRoutes } from './analysis/heatmap.routes.ts';
+import { createHeatmapService } from './analysis/heatmap.service.ts';
+import { loadWebSession, webSessionRoutes } from './web-session/web-session.routes.ts';
+import { createWebSessionService } from './web-session/web-session.service.ts';
+import { webUi } from './web-session/web-ui.static.ts';
 
 export interface Readiness {
   /** Reasons the server is not ready yet; empty once it is. */
@@ -35,7 +40,7 @@ export interface AppDeps {
   maxBodyBytes: number;
 }
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -43,6 +48,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestLog(deps.logger));
   app.use(timeRequests(deps.metrics));
+  const webSessions = createWebSessionService(deps.tokens);
+  app.use('/api', loadWebSession(webSessions));
 
   app.get('/healthz', (_req, res) => {
     const pending = deps.readiness.pending();
@@ -72,9 +79,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(analysisRoutes({ tokens: deps.tokens, analysis: deps.analysis }));
+  app.use(heatmapRoutes({ tokens: deps.tokens, heatmap: createHeatmapService(deps.database.db) }));
+  app.use(webSessionRoutes({ tokens: deps.tokens, sessions: webSessions }));
 
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'no such API endpoint')));
-  app.use(express.static(webDir, { index: 'index.html', maxAge: '1h' }));
+  app.use(webUi(webDir));
   app.use((_req, _res, next) => next(new AppError('not_found', 'not found')));
 
   const handleError = createErrorHandler(deps.logger);
