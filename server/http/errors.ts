@@ -4,6 +4,7 @@ export const errorStatus = {
   'request.malformed_json': 400,
   'auth.missing_token': 401,
   'auth.invalid_token': 401,
+  'auth.invalid_signature': 401,
   'auth.forbidden': 403,
   not_found: 404,
   'request.too_large': 413,
@@ -11,6 +12,9 @@ export const errorStatus = {
   'request.unsupported_encoding': 415,
   'service.busy': 429,
   'service.unavailable': 503,
+  'git.failed': 502,
+  'git.too_large': 502,
+  'git.timeout': 503,
   internal: 500,
 } as const;
 
