@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { analysisBench } from './analysis.bench.ts';
 import { ingestBench } from './ingest.bench.ts';
 import { storageBench } from './storage.bench.ts';
 
@@ -8,12 +9,18 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     hosts: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '4' },
+    'analysis-hosts': { type: 'string', default: '1000,5000' },
   },
 });
 
 const sections: Record<string, () => Promise<void>> = {
   ingest: () => ingestBench({ runs: Number(values.runs), rounds: Number(values.rounds) }),
   storage: () => storageBench({ hosts: Number(values.hosts), runs: Number(values.runs) }),
+  analysis: () =>
+    analysisBench({
+      hosts: (values['analysis-hosts'] as string).split(',').map(Number),
+      runs: Number(values.runs),
+    }),
 };
 
 const chosen = values.only ?? Object.keys(sections);

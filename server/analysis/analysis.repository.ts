@@ -79,34 +79,40 @@ export async function readFleetMeans(db: Db, q: FleetQuery): Promise<FleetData> 
 }
 
 function decodeMeans(row: SeriesMeans, from: number, to: number): Series {
-  const byTime = new Map<number, number>();
+  // One cell per 5-minute slot of the window; NaN where no sample fell.
+  const first = Math.floor(from / 3_600_000) * 3_600_000;
+  const cells = new Float64Array(Math.ceil((to - first) / slotMs)).fill(NaN);
   const starts = row.starts ?? [];
   const means = row.means;
   if (means) {
     const view = new DataView(means.buffer, means.byteOffset, means.byteLength);
     for (let c = 0; c < starts.length; c++) {
-      const start = (starts[c] as number) * 1000;
+      const base = ((starts[c] as number) * 1000 - first) / slotMs;
       for (let s = 0; s < slotsPerHour; s++) {
-        const v = view.getFloat32((c * slotsPerHour + s) * 4, false);
-        if (!Number.isNaN(v)) byTime.set(start + s * slotMs, v);
+        const i = base + s;
+        if (i >= 0 && i < cells.length) cells[i] = view.getFloat32((c * slotsPerHour + s) * 4, false);
       }
     }
   }
-  // A slot in both (a late sample for a compacted hour) takes the chunk's mean: it holds most samples.
+  // A slot in both (a late sample for a compacted hour) keeps the chunk's mean: it holds most samples.
   const recentTs = row.recent_ts ?? [];
-  for (let i = 0; i < recentTs.length; i++) {
-    const t = (recentTs[i] as number) * slotMs;
-    if (!byTime.has(t)) byTime.set(t, row.recent_vals?.[i] as number);
+  for (let k = 0; k < recentTs.length; k++) {
+    const i = ((recentTs[k] as number) * slotMs - first) / slotMs;
+    if (i >= 0 && i < cells.length && Number.isNaN(cells[i])) cells[i] = row.recent_vals?.[k] as number;
   }
-  const times = [...byTime.keys()]
-    .filter((t) => t + slotMs / 2 >= from && t + slotMs / 2 < to)
-    .sort((a, b) => a - b);
-  const ts = new Float64Array(times.length);
-  const values = new Float64Array(times.length);
-  times.forEach((t, i) => {
-    ts[i] = t + slotMs / 2;
-    values[i] = byTime.get(t) as number;
-  });
+  let n = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const mid = first + i * slotMs + slotMs / 2;
+    if (!Number.isNaN(cells[i]) && mid >= from && mid < to) n++;
+  }
+  const ts = new Float64Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0, j = 0; i < cells.length; i++) {
+    const mid = first + i * slotMs + slotMs / 2;
+    if (Number.isNaN(cells[i]) || mid < from || mid >= to) continue;
+    ts[j] = mid;
+    values[j++] = cells[i] as number;
+  }
   return { ts, values };
 }
 

@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import type { Series } from '../server/analysis/analysis.models.ts';
+import { createDatabase, type Db } from '../server/db/database.ts';
+import { migrateToLatest } from '../server/db/migrate.ts';
+import { createLogger } from '../server/logger.ts';
+import { simulateFleet } from '../server/sim/fleet-sim.ts';
+import { meanSlotSeconds } from '../server/storage/storage.repository.ts';
+import { startServer } from '../test/helpers/server-process.ts';
+import { fmt, freshDatabase, line, median, residentMiB, section } from './lib.ts';
+
+const token = 'bench-read-token-0123456789';
+const hourMs = 3_600_000;
+const end = Date.UTC(2026, 0, 3);
+const start = end - 48 * hourMs;
+
+/** The 12 series per host the analysis needs: used memory, its components, the dentry cache, processes. */
+const keep = new Set([
+  'node_memory_MemTotal_bytes',
+  'node_memory_MemFree_bytes',
+  'node_memory_AnonPages_bytes',
+  'node_memory_Cached_bytes',
+  'node_memory_Buffers_bytes',
+  'node_memory_SReclaimable_bytes',
+  'node_memory_SUnreclaim_bytes',
+  'node_memory_KernelStack_bytes',
+  'node_memory_PageTables_bytes',
+  'node_slabinfo_objects{slab="dentry"}',
+  'node_slabinfo_object_size_bytes{slab="dentry"}',
+  'onset_process_resident_total_bytes',
+]);
+
+/** One hour of one series in the stored form: offsets in seconds, values, 5-minute means as float4. */
+function chunksOf(series: Series) {
+  const out: { start: number; offsets: number[]; vals: number[]; means: Buffer }[] = [];
+  let i = 0;
+  while (i < series.ts.length) {
+    const hour = Math.floor((series.ts[i] as number) / hourMs) * hourMs;
+    const offsets: number[] = [];
+    const vals: number[] = [];
+    const sums = new Float64Array(12);
+    const counts = new Float64Array(12);
+    for (; i < series.ts.length && (series.ts[i] as number) < hour + hourMs; i++) {
+      const o = Math.floor(((series.ts[i] as number) - hour) / 1000);
+      if (offsets.length && o <= (offsets.at(-1) as number)) continue;
+      offsets.push(o);
+      vals.push(series.values[i] as number);
+      const slot = Math.floor(o / meanSlotSeconds);
+      sums[slot] = (sums[slot] as number) + (series.values[i] as number);
+      counts[slot] = (counts[slot] as number) + 1;
+    }
+    const means = Buffer.alloc(48);
+    for (let s = 0; s < 12; s++)
+      means.writeFloatBE(counts[s] ? (sums[s] as number) / (counts[s] as number) : NaN, s * 4);
+    out.push({ start: hour, offsets, vals, means });
+  }
+  return out;
+}
+
+/**
+ * Writes a simulated 2-day fleet with a site-wide dentry leak straight into hourly chunks, the form
+ * compaction leaves, 100 hosts at a time (the compaction path itself is measured in the storage section).
+ */
+async function loadSimulatedFleet(db: Db, hosts: number): Promise<number> {
+  let values = 0;
+  for (let slice = 0; slice * 100 < hosts; slice++) {
+    const { fleet } = simulateFleet(
+      {
+        name: `bench-${slice}`,
+        seed: 1000 + slice,
+        hosts: Math.min(100, hosts - slice * 100),
+        from: start,
+        to: end,
+        stepMs: 60_000,
+        change: {
+          at: start + 30 * hourMs,
+          effect: { kind: 'slab-leak', slab: 'dentry', reclaimable: true, ratePerHour: 40 * 2 ** 20 },
+          lag: { kind: 'highstate', intervalMs: hourMs, splayMs: 10 * 60_000 },
+          target: { kind: 'all' },
+        },
+      },
+      { keep: (key) => keep.has(key) },
+    );
+    for (const host of fleet.hosts) {
+      const name = `s${slice}-${host.host}`;
+      const { rows } = await sql<{ id: number }>`
+        INSERT INTO hosts (name, labels, first_ts, last_ts) VALUES (${name}, ${JSON.stringify(host.labels)}, ${new Date(start)}, ${new Date(end)})
+        RETURNING id`.execute(db);
+      const hostId = rows[0]?.id as number;
+      const ids: number[] = [];
+      const starts: Date[] = [];
+      const offsets: string[] = [];
+      const vals: string[] = [];
+      const means: Buffer[] = [];
+      for (const [key, series] of host.series) {
+        const brace = key.indexOf('{');
+        const metric = brace === -1 ? key : key.slice(0, brace);
+        const labels = brace === -1 ? {} : { slab: 'dentry' };
+        const { rows: s } = await sql<{ id: number }>`
+          INSERT INTO series (host_id, key, metric, labels) VALUES (${hostId}, ${key}, ${metric}, ${JSON.stringify(labels)}) RETURNING id`.execute(
+          db,
+        );
+        for (const c of chunksOf(series)) {
+          ids.push(s[0]?.id as number);
+          starts.push(new Date(c.start));
+          offsets.push(`{${c.offsets.join(',')}}`);
+          vals.push(`{${c.vals.join(',')}}`);
+          means.push(c.means);
+          values += c.vals.length;
+        }
+      }
+      await sql`
+        INSERT INTO sample_chunks (series_id, start, offsets, vals, means)
+        SELECT id, st, o::int2[], v::float8[], m
+        FROM unnest(${ids}::int4[], ${starts}::timestamptz[], ${offsets}::text[], ${vals}::text[], ${means}::bytea[]) AS u(id, st, o, v, m)`.execute(
+        db,
+      );
+    }
+  }
+  await sql`VACUUM ANALYZE`.execute(db);
+  return values;
+}
+
+export async function analysisBench(opts: { hosts: number[]; runs: number }): Promise<void> {
+  for (const hosts of opts.hosts) {
+    section(
+      `Analysis: ${fmt(hosts)} hosts × 2 days × 1-minute samples × 12 metrics, a site-wide dentry leak`,
+    );
+    const database = await freshDatabase('onset_bench_analysis');
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'onset-bench-'));
+    const handle = await createDatabase(
+      { url: database.url, dataDir: '', poolSize: 2 },
+      createLogger('warn'),
+    );
+    try {
+      await migrateToLatest(handle.db);
+      const loadStarted = performance.now();
+      const values = await loadSimulatedFleet(handle.db, hosts);
+      line(`loaded ${fmt(values)} values in ${fmt((performance.now() - loadStarted) / 1000, 1)} s`);
+      const server = await startServer({
+        DATABASE_URL: database.url,
+        ONSET_DATA_DIR: dataDir,
+        ONSET_READ_TOKENS: token,
+      });
+      try {
+        const url = `${server.url}/api/v1/analysis?from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;
+        const scan: number[] = [];
+        const fetchAll: number[] = [];
+        const analysis: number[] = [];
+        let last:
+          | {
+              onset: { ts: string; hosts_affected: number } | null;
+              hosts_total: number;
+              components: { metric: string }[];
+              timings_ms: unknown;
+            }
+          | undefined;
+        for (let run = 0; run < opts.runs; run++) {
+          // Baseline 1: PostgreSQL visits every stored value once.
+          let t = performance.now();
+          await sql`SELECT sum(v) FROM sample_chunks c, unnest(c.vals) v WHERE c.start >= ${new Date(start)} AND c.start < ${new Date(end)}`.execute(
+            handle.db,
+          );
+          scan.push(performance.now() - t);
+          // Baseline 2: a client fetches every stored value once, as stored.
+          t = performance.now();
+          await sql`SELECT series_id, start, offsets, vals FROM sample_chunks WHERE start >= ${new Date(start)} AND start < ${new Date(end)}`.execute(
+            handle.db,
+          );
+          fetchAll.push(performance.now() - t);
+          t = performance.now();
+          const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+          last = (await res.json()) as typeof last;
+          if (res.status !== 200) throw new Error(`analysis answered ${res.status}`);
+          analysis.push(performance.now() - t);
+          line(
+            `run ${run + 1}: analysis ${fmt(analysis.at(-1) as number)} ms, scan ${fmt(scan.at(-1) as number)} ms, fetch ${fmt(fetchAll.at(-1) as number)} ms`,
+          );
+        }
+        const rss = residentMiB(server.child.pid as number);
+        line('');
+        line(`| figure (median of ${opts.runs} runs) | value |`);
+        line('|---|---|');
+        line(`| GET /api/v1/analysis | ${fmt(median(analysis))} ms |`);
+        line(`| PostgreSQL visits every value once (\`sum(unnest(vals))\`) | ${fmt(median(scan))} ms |`);
+        line(`| a client fetches every value once, as stored | ${fmt(median(fetchAll))} ms |`);
+        line(
+          `| analysis ÷ PostgreSQL scan (per run, median) | ${fmt(median(analysis.map((a, i) => a / (scan[i] as number))), 2)} |`,
+        );
+        line(
+          `| analysis ÷ client fetch (per run, median) | ${fmt(median(analysis.map((a, i) => a / (fetchAll[i] as number))), 2)} |`,
+        );
+        line(`| server resident memory, peak | ${fmt(rss.peak)} MiB |`);
+        line(
+          `| answer | onset ${last?.onset?.ts ?? 'none'}, ${last?.onset?.hosts_affected ?? 0} of ${last?.hosts_total} hosts, first component ${last?.components[0]?.metric ?? 'none'}; server timings ${JSON.stringify(last?.timings_ms)} |`,
+        );
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await handle.close();
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+}
