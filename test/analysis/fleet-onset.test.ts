@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { FleetData, HostData } from '../../server/analysis/analysis.models.ts';
+import { analyzeFleet } from '../../server/analysis/analyze-fleet.ts';
+import { findFleetOnset, logBinomialTail } from '../../server/analysis/fleet-onset.ts';
+import type { HostOnsets } from '../../server/analysis/host-onset.ts';
+import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
+
+const GIB = 1024 * MIB;
+const DAY = 24 * HOUR;
+
+/** A host whose reclaimable slab (dentry cache) leaks from `leakAt` on; the rest is steady with noise. */
+function host(name: string, seed: number, leakAt: number | null, rate = 40 * MIB): HostData {
+  const z = normals(seed);
+  const n = 2 * 24 * 60;
+  const leak = (ts: number): number => (leakAt !== null && ts > leakAt ? ((ts - leakAt) / HOUR) * rate : 0);
+  const anon = makeSeries(n, () => 2 * GIB + 4 * MIB * z());
+  const cached = makeSeries(n, () => 1 * GIB + 3 * MIB * z());
+  const srecl = makeSeries(n, (_, ts) => 200 * MIB + 1 * MIB * z() + leak(ts));
+  const sunrecl = makeSeries(n, () => 80 * MIB + 0.3 * MIB * z());
+  const total = makeSeries(n, () => 8 * GIB);
+  const used = anon.values.map((v, i) => v + cached.values[i]! + srecl.values[i]! + sunrecl.values[i]!);
+  const free = { ts: total.ts, values: total.values.map((t, i) => t - used[i]!) };
+  const dentries = { ts: srecl.ts, values: srecl.values.map((v) => (v - 150 * MIB) / 192) };
+  const dentrySize = { ts: srecl.ts, values: srecl.ts.map(() => 192) };
+  return {
+    host: name,
+    labels: { role: 'web' },
+    series: new Map([
+      ['node_memory_MemTotal_bytes', total],
+      ['node_memory_MemFree_bytes', free],
+      ['node_memory_AnonPages_bytes', anon],
+      ['node_memory_Cached_bytes', cached],
+      ['node_memory_SReclaimable_bytes', srecl],
+      ['node_memory_SUnreclaim_bytes', sunrecl],
+      ['onset_process_resident_total_bytes', anon],
+      ['node_slabinfo_objects{slab="dentry"}', dentries],
+      ['node_slabinfo_object_size_bytes{slab="dentry"}', dentrySize],
+    ]),
+  };
+}
+
+const CHANGE = T0 + 30 * HOUR;
+
+function fleet(affected: number, total: number): FleetData {
+  const hosts: HostData[] = [];
+  for (let i = 0; i < total; i++) {
+    const lag = (i * 7 * MINUTE) % (40 * MINUTE);
+    hosts.push(host(`web-${String(i).padStart(3, '0')}`, 100 + i, i < affected ? CHANGE + lag : null));
+  }
+  return { from: T0, to: T0 + 2 * DAY, hosts };
+}
+
+describe('fleet onset', () => {
+  it('finds the cluster, its first host and which hosts', () => {
+    const result = analyzeFleet(fleet(12, 20));
+    expect(result.hosts_total).toBe(20);
+    expect(result.onset).not.toBeNull();
+    const onset = result.onset!;
+    expect(Math.abs(onset.ts - CHANGE)).toBeLessThanOrEqual(5 * MINUTE);
+    expect(onset.hosts.map((h) => h.host).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `web-${String(i).padStart(3, '0')}`),
+    );
+    expect(onset.hosts_affected).toBe(12);
+    expect(onset.p_value).toBeLessThan(1e-6);
+    expect(onset.spread.p10).toBeLessThanOrEqual(onset.spread.p50);
+    expect(onset.spread.p50).toBeLessThanOrEqual(onset.spread.p90);
+  });
+
+  it('reports nothing when no host changed', () => {
+    expect(analyzeFleet(fleet(0, 20)).onset).toBeNull();
+  });
+
+  it('does not call onsets scattered over time site-wide', () => {
+    const hosts = Array.from({ length: 20 }, (_, i) =>
+      host(`h${i}`, 300 + i, i < 6 ? T0 + (4 + 6 * i) * HOUR : null),
+    );
+    expect(analyzeFleet({ from: T0, to: T0 + 2 * DAY, hosts }).onset).toBeNull();
+  });
+
+  it('needs three hosts, whatever the rate', () => {
+    const ev = (host: string, ts: number): HostOnsets => ({
+      host,
+      labels: {},
+      firstTs: T0,
+      lastTs: T0 + DAY,
+      series: new Map([
+        [
+          'used',
+          {
+            series: { ts: new Float64Array(), values: new Float64Array() },
+            fit: null,
+            onsets: [
+              { ts, lo: ts, hi: ts, kind: 'slope', rateBefore: 0, rateAfter: 1, jump: 0, size: 1, z: 9 },
+            ],
+          },
+        ],
+      ]),
+    });
+    const quiet = (host: string): HostOnsets => ({ ...ev(host, 0), series: new Map() });
+    const two = [
+      ev('a', T0 + HOUR),
+      ev('b', T0 + HOUR + MINUTE),
+      ...Array.from({ length: 30 }, (_, i) => quiet(`q${i}`)),
+    ];
+    expect(findFleetOnset(two, { from: T0, to: T0 + DAY }, { keys: ['used'] })).toBeNull();
+    const three = [ev('c', T0 + HOUR + 2 * MINUTE), ...two];
+    expect(findFleetOnset(three, { from: T0, to: T0 + DAY }, { keys: ['used'] })?.hostsAffected).toBe(3);
+  });
+
+  it('computes binomial tails', () => {
+    expect(Math.exp(logBinomialTail(10, 0.5, 0))).toBeCloseTo(1, 10);
+    expect(Math.exp(logBinomialTail(10, 0.5, 10))).toBeCloseTo(1 / 1024, 10);
+    expect(Math.exp(logBinomialTail(4, 0.5, 3))).toBeCloseTo(5 / 16, 10);
+  });
+});
+
+describe('attribution', () => {
+  it('puts the growth in reclaimable slab and the dentry cache, with process memory flat', () => {
+    const result = analyzeFleet(fleet(12, 20));
+    expect(result.components[0]?.metric).toBe('node_memory_SReclaimable_bytes');
+    expect(result.components[0]!.share).toBeGreaterThan(0.8);
+    expect(result.components[0]!.share).toBeLessThan(1.2);
+    expect(result.components[0]!.rate_per_hour / MIB).toBeGreaterThan(35);
+    expect(result.components[0]!.rate_per_hour / MIB).toBeLessThan(45);
+    const anon = result.components.find((c) => c.metric === 'node_memory_AnonPages_bytes')!;
+    expect(Math.abs(anon.share)).toBeLessThan(0.1);
+    expect(result.slab_caches[0]?.slab).toBe('dentry');
+    expect(result.unaccounted!.share).toBeGreaterThan(0.8);
+    expect(result.summary).toMatch(/^reclaimable kernel slab grew about 4\d MiB\/h on 12 of 20 hosts from /);
+    expect(result.summary).toContain('process memory flat');
+    expect(result.summary).toContain('the dentry cache holds');
+  });
+});
