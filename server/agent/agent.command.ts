@@ -31,7 +31,7 @@ export const agentCommand: Command = {
 /** `--once`: one snapshot as the contract's request body, on stdout. */
 async function printSnapshot(config: AgentConfig): Promise<number> {
   const log = createAgentLogger(config.logLevel);
-  const identity = resolveHostIdentity({ ...config, onWarning: (message) => log.warn(message) });
+  const identity = await resolveHostIdentity({ ...config, onWarning: (message) => log.warn(message) });
   const collect = createCollector({
     ...config,
     pageSize: detectPageSize(),
@@ -47,7 +47,7 @@ async function printSnapshot(config: AgentConfig): Promise<number> {
 async function runAgent(config: AgentConfig): Promise<number> {
   const log = createAgentLogger(config.logLevel);
   const server = config.server ?? '';
-  const identity = resolveHostIdentity({ ...config, onWarning: (message) => log.warn(message) });
+  const identity = await resolveHostIdentity({ ...config, onWarning: (message) => log.warn(message) });
   const spool = Spool.open(config.spoolDir, {
     maxBytes: config.spoolMaxBytes,
     maxAgeMs: config.spoolMaxAgeMs,

@@ -11,6 +11,8 @@ export interface AgentServiceOptions {
   batchMaxBytes: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** How long a stopping agent may spend delivering what is spooled. */
+  drainTimeoutMs?: number;
   /** Retry-After beyond this is cut short: a confused server must not silence the agent for days. */
   retryAfterMaxMs?: number;
 }
@@ -47,11 +49,12 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let sampling: Promise<void> = Promise.resolve();
   let delivering: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
+  let interruptSleep: (() => void) | undefined;
+  let draining = false;
   let rejectedSamples = 0;
   let failing: string | undefined;
 
-  async function sample(): Promise<void> {
-    const ts = now();
+  async function sample(ts: number): Promise<void> {
     try {
       const values = await deps.collect();
       values['onset_agent_spool_dropped_samples_total'] = spool.stats().droppedSamples;
@@ -65,27 +68,32 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     }
   }
 
+  let lastAt = 0;
   function schedule(): void {
-    // Aligned to the wall clock, so hosts sample at the same instants.
-    const delay = options.intervalMs - (now() % options.intervalMs);
-    timer = setTimeout(() => {
-      sampling = sample();
-      schedule();
-    }, delay);
+    // At whole multiples of the interval, so hosts sample at the same instants and timestamps are
+    // exact; a timer that fires a little early must not sample the same instant twice.
+    const next = (Math.floor(now() / options.intervalMs) + 1) * options.intervalMs;
+    const at = next === lastAt ? next + options.intervalMs : next;
+    lastAt = at;
+    timer = setTimeout(
+      () => {
+        sampling = sample(at);
+        schedule();
+      },
+      Math.max(0, at - now()),
+    );
   }
 
+  // A pause between retries; shutdown cuts it short.
   function sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (stopping.signal.aborted) return reject(new Stopped());
-      const onAbort = () => {
+    return new Promise((resolve) => {
+      const done = () => {
         clearTimeout(timeout);
-        reject(new Stopped());
-      };
-      const timeout = setTimeout(() => {
-        stopping.signal.removeEventListener('abort', onAbort);
+        interruptSleep = undefined;
         resolve();
-      }, ms);
-      stopping.signal.addEventListener('abort', onAbort, { once: true });
+      };
+      const timeout = setTimeout(done, ms);
+      interruptSleep = done;
     });
   }
 
@@ -95,7 +103,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         wake = undefined;
         resolve();
       };
-      if (stopping.signal.aborted) wake();
+      if (draining) wake();
     });
   }
 
@@ -103,6 +111,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     while (!stopping.signal.aborted) {
       const segment = spool.next();
       if (!segment) {
+        if (draining) return;
         await waitForData();
         continue;
       }
@@ -160,6 +169,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         );
         return;
       }
+      // Shutting down: what is left stays in the spool for the next start.
+      if (draining) throw new Stopped();
       let delay: number;
       let reason: string;
       if (result.kind === 'unauthorized') {
@@ -193,7 +204,6 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
 
   return {
     start() {
-      sampling = sample();
       schedule();
       delivering = deliverLoop().catch((err: unknown) => {
         log.fatal({ err }, 'delivery stopped');
@@ -202,10 +212,15 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     },
     async stop() {
       clearTimeout(timer);
-      stopping.abort();
-      wake?.();
       await sampling;
-      await delivering.catch(() => undefined);
+      // Deliver what the server will take right now, without retrying, for a few seconds at most.
+      draining = true;
+      wake?.();
+      interruptSleep?.();
+      const deadline = setTimeout(() => stopping.abort(), options.drainTimeoutMs ?? 5000);
+      await delivering;
+      clearTimeout(deadline);
+      stopping.abort();
       spool.close();
     },
   };

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 
 export interface HostIdentity {
   host: string;
@@ -17,28 +16,30 @@ const GRAIN_LABELS = ['role', 'roles'];
  * The host named as Salt names the minion: `--host`, else `<salt-dir>/minion_id`, else the hostname.
  * Labels are the `role`/`roles` grains of `<salt-dir>/grains` overlaid with `--label` options.
  */
-export function resolveHostIdentity(options: {
+export async function resolveHostIdentity(options: {
   host?: string | undefined;
   saltDir: string;
   labels: Record<string, string>;
   onWarning?: (message: string) => void;
-}): HostIdentity {
-  const labels = { ...readGrainLabels(options.saltDir, options.onWarning), ...options.labels };
+}): Promise<HostIdentity> {
+  const labels = { ...(await readGrainLabels(options.saltDir, options.onWarning)), ...options.labels };
   if (options.host) return { host: options.host, labels, hostSource: 'option' };
   const minionId = readOptional(join(options.saltDir, 'minion_id'))?.trim();
   if (minionId) return { host: minionId, labels, hostSource: 'minion_id' };
   return { host: hostname(), labels, hostSource: 'hostname' };
 }
 
-export function readGrainLabels(
+export async function readGrainLabels(
   saltDir: string,
   onWarning?: (message: string) => void,
-): Record<string, string> {
+): Promise<Record<string, string>> {
   const path = join(saltDir, 'grains');
   const text = readOptional(path);
   if (text === undefined) return {};
   let grains: unknown;
   try {
+    // Loaded only where a grains file exists: the parser costs several MiB of resident memory.
+    const { parse } = await import('yaml');
     grains = parse(text);
   } catch (err) {
     onWarning?.(`cannot parse ${path}: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetricValues } from './metric-key.ts';
+import type { ProcFileReader } from './proc-file.reader.ts';
 
 /**
  * Every `/proc/meminfo` field the way node_exporter names it: `Active(anon)` → `node_memory_Active_anon_bytes`;
@@ -22,6 +22,6 @@ export function parseMeminfo(text: string): MetricValues {
   return values;
 }
 
-export async function readMeminfo(procfs: string): Promise<MetricValues> {
-  return parseMeminfo(await readFile(join(procfs, 'meminfo'), 'utf8'));
+export function readMeminfo(procfs: string, files: ProcFileReader): MetricValues {
+  return parseMeminfo(files.read(join(procfs, 'meminfo')));
 }

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { metricKey, type MetricValues } from './metric-key.ts';
+import { byName, metricKey, type MetricValues } from './metric-key.ts';
+import type { ProcFileReader } from './proc-file.reader.ts';
 
 export interface ProcessGroup {
   name: string;
@@ -36,13 +37,13 @@ export function parseProcStat(
  * Resident memory of every user-space process, grouped by command name. One small read per process
  * (`/proc/<pid>/stat` holds both `comm` and the resident page count): far cheaper than parsing `status`.
  */
-export function readProcessGroups(procfs: string, pageSize: number): ProcessGroup[] {
+export function readProcessGroups(procfs: string, pageSize: number, files: ProcFileReader): ProcessGroup[] {
   const groups = new Map<string, ProcessGroup>();
   for (const entry of readdirSync(procfs)) {
     if (!/^\d+$/.test(entry)) continue;
     let line: string;
     try {
-      line = readFileSync(join(procfs, entry, 'stat'), 'latin1');
+      line = files.read(join(procfs, entry, 'stat'));
     } catch (err) {
       // The process exited between readdir and read.
       if (isVanished(err)) continue;
@@ -68,9 +69,7 @@ function isVanished(err: unknown): boolean {
  * resident memory of all processes.
  */
 export function processMetrics(groups: ProcessGroup[], top: number): MetricValues {
-  const sorted = [...groups].sort(
-    (a, b) => b.residentBytes - a.residentBytes || a.name.localeCompare(b.name),
-  );
+  const sorted = [...groups].sort((a, b) => b.residentBytes - a.residentBytes || byName(a, b));
   const shown = sorted.slice(0, top);
   const rest = sorted.slice(top);
   if (rest.length > 0) {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { metricKey, type MetricValues } from './metric-key.ts';
+import { byName, metricKey, type MetricValues } from './metric-key.ts';
+import type { ProcFileReader } from './proc-file.reader.ts';
 
 export interface SlabCache {
   name: string;
@@ -30,7 +30,7 @@ export function parseSlabinfo(text: string): SlabCache[] {
 /** The `top` largest caches by bytes (objects × object size), in node_exporter's slabinfo names. */
 export function slabMetrics(caches: SlabCache[], top: number): MetricValues {
   const largest = [...caches]
-    .sort((a, b) => b.objects * b.objectSize - a.objects * a.objectSize || a.name.localeCompare(b.name))
+    .sort((a, b) => b.objects * b.objectSize - a.objects * a.objectSize || byName(a, b))
     .slice(0, top);
   const values: MetricValues = {};
   for (const cache of largest) {
@@ -42,6 +42,6 @@ export function slabMetrics(caches: SlabCache[], top: number): MetricValues {
   return values;
 }
 
-export async function readSlabinfo(procfs: string, top: number): Promise<MetricValues> {
-  return slabMetrics(parseSlabinfo(await readFile(join(procfs, 'slabinfo'), 'utf8')), top);
+export function readSlabinfo(procfs: string, top: number, files: ProcFileReader): MetricValues {
+  return slabMetrics(parseSlabinfo(files.read(join(procfs, 'slabinfo'))), top);
 }

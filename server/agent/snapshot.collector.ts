@@ -2,6 +2,7 @@ import { readMeminfo } from './meminfo.reader.ts';
 import type { MetricValues } from './metric-key.ts';
 import { processMetrics, readProcessGroups } from './process.reader.ts';
 import { readSlabinfo } from './slabinfo.reader.ts';
+import { ProcFileReader } from './proc-file.reader.ts';
 
 export interface CollectorOptions {
   procfs: string;
@@ -18,11 +19,12 @@ export interface CollectorOptions {
  */
 export function createCollector(options: CollectorOptions): () => Promise<MetricValues> {
   let slabinfoWarned = false;
+  const files = new ProcFileReader();
   return async () => {
-    const values = await readMeminfo(options.procfs);
+    const values = readMeminfo(options.procfs, files);
     if (options.topSlabs > 0) {
       try {
-        Object.assign(values, await readSlabinfo(options.procfs, options.topSlabs));
+        Object.assign(values, readSlabinfo(options.procfs, options.topSlabs, files));
       } catch (err) {
         if (!slabinfoWarned) options.onWarning?.('cannot read slabinfo: slab caches are not sampled', err);
         slabinfoWarned = true;
@@ -31,7 +33,7 @@ export function createCollector(options: CollectorOptions): () => Promise<Metric
     if (options.topProcesses > 0) {
       Object.assign(
         values,
-        processMetrics(readProcessGroups(options.procfs, options.pageSize), options.topProcesses),
+        processMetrics(readProcessGroups(options.procfs, options.pageSize, files), options.topProcesses),
       );
     }
     return values;
