@@ -11,7 +11,6 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.command.ts')).serveCommand,
   migrate: async () => (await import('./migrate.command.ts')).migrateCommand,
   token: async () => (await import('./token.command.ts')).tokenCommand,
-  detect: async () => (await import('../analysis/detect.command.ts')).detectCommand,
   analyze: async () => (await import('./analyze.command.ts')).analyzeCommand,
   detect: async () => (await import('../analysis/detect.command.ts')).detectCommand,
   agent: async () => (await import('../agent/agent.command.ts')).agentCommand,
