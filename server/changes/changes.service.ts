@@ -13,23 +13,11 @@ import { redactUrls } from './git.exec.ts';
 import { parseNodegroups, type Nodegroups } from './salt/nodegroups.ts';
 import { createSaltReach, createSaltReachCache, type Reach, type SaltHost } from './salt/reach.ts';
 import { matchTarget, minionFromLabels } from './salt/salt-target.ts';
+import type { CandidateChange } from './ranking.ts';
 
 export type ChangeCommit = repo.CommitRow;
 export type ChangeEvent = repo.EventRow;
 export type SyncState = repo.SyncStateRow;
-
-/** A commit or an event that may explain an onset, with the hosts it reached. */
-export interface CandidateChange {
-  id: string;
-  kind: 'commit' | 'event';
-  landedAt: number;
-  subject: string;
-  author?: string;
-  files?: { path: string; additions: number | null; deletions: number | null }[];
-  reach: { hosts: Set<string>; approximate: boolean; reasons: string[] };
-  appliedAt?: Map<string, number>;
-  revertOf?: string;
-}
 
 export interface SyncResult {
   branch: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CandidateChange } from '../../server/changes/changes.service.ts';
+import type { CandidateChange } from '../../server/changes/ranking.ts';
 import type { TestOnset } from '../helpers/onset.ts';
 import {
   alice,
