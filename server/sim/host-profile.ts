@@ -171,7 +171,8 @@ function drawHost(
     size: rng.uniform(0.08, 0.2) * memTotal * noise.cronSpikes,
   };
 
-  const skewMs = Math.round((2 * rng.next() - 1) * noise.clockSkewMs);
+  // `+ 0` turns -0 into 0: a host without skew reports exactly its true times.
+  const skewMs = Math.round((2 * rng.next() - 1) * noise.clockSkewMs) + 0;
   const phaseMs = Math.floor(rng.next() * scenario.stepMs);
 
   // Churn: a host is provisioned or retired during the window.

@@ -186,6 +186,15 @@ export function simulateHost(
   const ts = new Float64Array(m);
 
   const G = p.groups.length;
+  // Group traits as typed arrays, and the kernel helpers as locals: this loop runs for every host and step.
+  const anonBase = Float64Array.from(p.groups, (g) => g.anonBase);
+  const dailyAmp = Float64Array.from(p.groups, (g) => g.dailyAmp);
+  const fileBytesOf = Float64Array.from(p.groups, (g) => g.fileBytes);
+  const shmemOf = Float64Array.from(p.groups, (g) => g.shmemBytes);
+  const sawPerHour = Float64Array.from(p.groups, (g) => g.sawPerHour);
+  const restartMean = Float64Array.from(p.groups, (g) => g.restartMeanMs);
+  const pages = ceilPages;
+  const available = memAvailable;
   const C = caches.length;
   const radixIndex = caches.findIndex((c) => c.name === 'radix_tree_node');
   const vmaIndex = caches.findIndex((c) => c.name === 'vm_area_struct');
@@ -227,7 +236,7 @@ export function simulateHost(
   const normal = createRng(deriveSeed(scenario.seed, 'noise', p.index)).quickNormal;
   const start = from + first * stepMs + p.phaseMs;
   for (let g = 0; g < G; g++) {
-    const mean = p.groups[g]?.restartMeanMs ?? Infinity;
+    const mean = restartMean[g] ?? Infinity;
     nextRestart[g] = Number.isFinite(mean) ? start + restartRng.exponential(mean) : Infinity;
   }
   const updatedbRun = new DailySchedule(start, p.updatedb.minuteOfDay, p.utcOffsetMs);
@@ -254,14 +263,12 @@ export function simulateHost(
     fileMapped = 0;
     shmemMapped = 0;
     for (let g = 0; g < G; g++) {
-      const group = p.groups[g];
-      if (group === undefined) continue;
       const live = warm[g] ?? 1;
-      const base = (group.anonBase * (1 + group.dailyAmp * cycle) + (saw[g] ?? 0)) * live;
+      const base = ((anonBase[g] ?? 0) * (1 + (dailyAmp[g] ?? 0) * cycle) + (saw[g] ?? 0)) * live;
       anon[g] = Math.max(0, base * (1 + (groupNoise[g] ?? 0))) + (leak[g] ?? 0);
       anonSum += anon[g] ?? 0;
-      fileMapped += group.fileBytes * live;
-      shmemMapped += group.shmemBytes * SHMEM_TOUCHED;
+      fileMapped += (fileBytesOf[g] ?? 0) * live;
+      shmemMapped += (shmemOf[g] ?? 0) * SHMEM_TOUCHED;
     }
   };
   const shmem = p.tmpfs + p.groups.reduce((sum, g) => sum + g.shmemBytes, 0);
@@ -279,15 +286,13 @@ export function simulateHost(
     logrotate.advance();
     backup.advance();
     for (let g = 0; g < G; g++) {
-      const group = p.groups[g];
-      if (group === undefined) continue;
       if (t >= (nextRestart[g] ?? Infinity)) {
         saw[g] = 0;
         warm[g] = RESTART_LEVEL;
-        nextRestart[g] = t + restartRng.exponential(group.restartMeanMs);
+        nextRestart[g] = t + restartRng.exponential(restartMean[g] ?? Infinity);
       }
       warm[g] = (warm[g] ?? 1) + (1 - (warm[g] ?? 1)) * warmRecovery;
-      saw[g] = (saw[g] ?? 0) + group.sawPerHour * dtHours;
+      saw[g] = (saw[g] ?? 0) + (sawPerHour[g] ?? 0) * dtHours;
       groupNoise[g] = 0.95 * (groupNoise[g] ?? 0) + 0.002 * normal();
     }
     fsSlabNoise = 0.98 * fsSlabNoise + 0.0015 * normal();
@@ -400,14 +405,14 @@ export function simulateHost(
     if (!present[i]) continue;
 
     // Report: whole pages, then the kernel's derived figures.
-    const anonPages = ceilPages(anonSum);
-    const shmemBytes = ceilPages(shmem);
-    const fileBytes = ceilPages(file);
-    const buffersBytes = ceilPages(buffers);
-    const kernelStackBytes = ceilPages(kernelStack);
-    const pageTables = ceilPages(anonSum * p.pageTablesRatio);
-    const otherKernel = ceilPages(p.otherKernel);
-    const swapCached = ceilPages(p.swapCached);
+    const anonPages = pages(anonSum);
+    const shmemBytes = pages(shmem);
+    const fileBytes = pages(file);
+    const buffersBytes = pages(buffers);
+    const kernelStackBytes = pages(kernelStack);
+    const pageTables = pages(anonSum * p.pageTablesRatio);
+    const otherKernel = pages(p.otherKernel);
+    const swapCached = pages(p.swapCached);
     let reclaimableBytes = p.otherReclaimable;
     let unreclaimableBytes = p.otherUnreclaimable;
     for (let c = 0; c < C; c++) {
@@ -423,8 +428,8 @@ export function simulateHost(
       (slabObjectsOut[c] as Float64Array)[j] = Math.round(count + free + pinned);
       (slabSizeOut[c] as Float64Array)[j] = objectSize[c] ?? 0;
     }
-    const sReclaimable = ceilPages(reclaimableBytes);
-    const sUnreclaim = ceilPages(unreclaimableBytes);
+    const sReclaimable = pages(reclaimableBytes);
+    const sUnreclaim = pages(unreclaimableBytes);
     const slab = sReclaimable + sUnreclaim;
     const memFree =
       T -
@@ -449,7 +454,7 @@ export function simulateHost(
     ts[j] = t + p.skewMs;
     out.memTotal[j] = T;
     out.memFree[j] = memFree;
-    out.memAvailable[j] = memAvailable(
+    out.memAvailable[j] = available(
       { memFree, activeFile, inactiveFile: fileLru - activeFile, sReclaimable },
       p.wmark.low,
     );
@@ -463,11 +468,11 @@ export function simulateHost(
     out.active[j] = activeAnon + activeFile;
     out.inactive[j] = anonLru - activeAnon + (fileLru - activeFile);
     out.swapTotal[j] = p.swapTotal;
-    out.swapFree[j] = p.swapTotal - ceilPages(p.swapUsed);
-    out.dirty[j] = Math.min(fileBytes, ceilPages(dirtyLevel));
-    out.writeback[j] = Math.min(fileBytes, ceilPages(dirtyLevel * 0.02));
+    out.swapFree[j] = p.swapTotal - pages(p.swapUsed);
+    out.dirty[j] = Math.min(fileBytes, pages(dirtyLevel));
+    out.writeback[j] = Math.min(fileBytes, pages(dirtyLevel * 0.02));
     out.anonPages[j] = anonPages;
-    out.mapped[j] = Math.min(cached, ceilPages(fileMapped + shmemMapped));
+    out.mapped[j] = Math.min(cached, pages(fileMapped + shmemMapped));
     out.shmem[j] = shmemBytes;
     out.slab[j] = slab;
     out.sReclaimable[j] = sReclaimable;
@@ -476,10 +481,8 @@ export function simulateHost(
     out.pageTables[j] = pageTables;
     let total = 0;
     for (let g = 0; g < G; g++) {
-      const group = p.groups[g];
-      if (group === undefined) continue;
-      const resident = ceilPages(
-        (anon[g] ?? 0) + group.fileBytes * (warm[g] ?? 1) + group.shmemBytes * SHMEM_TOUCHED,
+      const resident = pages(
+        (anon[g] ?? 0) + (fileBytesOf[g] ?? 0) * (warm[g] ?? 1) + (shmemOf[g] ?? 0) * SHMEM_TOUCHED,
       );
       (groupOut[g] as Float64Array)[j] = resident;
       total += resident;
