@@ -2,7 +2,16 @@
  * A deterministic simulator of a fleet's memory series: the shared ground truth of the tests, the evaluation
  * and the demo. Every random value comes from streams derived from `scenario.seed`, one per host and purpose,
  * so the same scenario gives the same fleet, and a scenario that differs only in its change gives the same
- * series on every host the change does not reach.
+ * series on every host the change does not reach (and on the others until their onset).
+ *
+ * Each host reports, all in bytes unless named otherwise, every sample sharing one timestamp array:
+ * - `node_memory_<F>_bytes` for MemTotal, MemFree, MemAvailable, Buffers, Cached, SwapCached, Active,
+ *   Inactive, Active_anon, Inactive_anon, Active_file, Inactive_file, SwapTotal, SwapFree, Dirty, Writeback,
+ *   AnonPages, Mapped, Shmem, Slab, SReclaimable, SUnreclaim, KernelStack, PageTables (see kernel-memory.ts);
+ * - `node_slabinfo_objects{slab}` (a count) and `node_slabinfo_object_size_bytes{slab}` per slab cache;
+ * - `namedprocess_namegroup_memory_bytes{groupname,memtype="resident"}` per process group, and
+ *   `onset_process_resident_total_bytes`, their sum (see series-keys.ts).
+ * Timestamps are the true sample times shifted by the host's clock skew; truth times are true times.
  */
 import type { FleetData, HostData, SeriesKey } from '../analysis/analysis.models.ts';
 import { planChange, truthComponent } from './change-plan.ts';
@@ -30,7 +39,7 @@ export type ApplyLag =
   | { kind: 'push'; spreadMs: number };
 
 export type Target =
-  { kind: 'all' } | { kind: 'roles'; roles: string[] } | { kind: 'fraction'; fraction: number };
+  { kind: 'all' } | { kind: 'roles'; roles: readonly string[] } | { kind: 'fraction'; fraction: number };
 
 export interface NoiseSettings {
   /** 0..1: traffic-driven daily swing of process memory and page cache. */

@@ -193,7 +193,7 @@ function drawHost(
 
   const leaks = rng.next() < 0.06 * noise.localLeaks;
   const leakKind = rng.next();
-  const leakOnset = scenario.from + window * rng.uniform(0.1, 0.9);
+  const leakOnset = Math.round(scenario.from + window * rng.uniform(0.1, 0.9));
   const leakRate = Math.min(200, Math.max(4, rng.logNormal(25, 0.6))) * MIB;
   const serviceGroup = COMMON_GROUPS.length + rng.int(0, role.groups.length - 1);
   const leakCache = rng.pick(['kmalloc-64', 'kmalloc-256', 'kmalloc-1024']);
