@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectPageSize } from '../../server/agent/process.reader.ts';
-import { AgentProcess, FIXTURES } from './agent-process.ts';
+import { AgentProcess, FIXTURES, ROOT } from './agent-process.ts';
 import { FakeServer } from './fake-server.ts';
 
 // Every field of fixtures/proc/meminfo in node_exporter's names, worked out apart from the agent's code.
@@ -128,5 +128,27 @@ describe('onset agent against a fake procfs tree', () => {
     expect(server.requests[0]!.headers.authorization).toBe('Bearer secret-token-123');
     expect(agent.stderr).not.toContain('secret-token-123');
     expect(agent.logs.some((l) => l.msg === 'agent started')).toBe(true);
+  });
+
+  it('prints one snapshot with --once, and sends nothing', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        'bin/onset.js',
+        'agent',
+        '--once',
+        '--procfs',
+        join(FIXTURES, 'proc'),
+        '--salt-dir',
+        join(FIXTURES, 'salt'),
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    const body = JSON.parse(out) as {
+      hosts: { host: string; samples: { values: Record<string, number> }[] }[];
+    };
+    expect(body.hosts[0]!.host).toBe('web-001.ams1.example.net');
+    expect(body.hosts[0]!.samples[0]!.values['node_memory_SReclaimable_bytes']).toBe(482496 * 1024);
+    expect(server.requests).toHaveLength(0);
   });
 });
