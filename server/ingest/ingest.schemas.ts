@@ -168,4 +168,11 @@ export const ingestBodySchema = z
     return out;
   });
 
-export type IngestBody = z.input<typeof ingestBodySchema>;
+/** The request body as clients write it (the schema's input, with the key checks' `unknown` spelled out). */
+export interface IngestBody {
+  hosts: {
+    host: string;
+    labels?: Record<string, string>;
+    samples: { ts: string | number; values: Record<string, number> }[];
+  }[];
+}
