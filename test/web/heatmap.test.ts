@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHeatmap } from '../../server/analysis/heatmap.service.ts';
-import { fleetToIngestBatches, simulateFleet } from '../../server/sim/fleet-sim.ts';
-import { createTestOnset, ingestToken, readToken, type TestOnset } from '../helpers/onset.ts';
+import { createTestOnset, readToken, type TestOnset } from '../helpers/onset.ts';
+import {
+  hour,
+  incidentFrom as from,
+  incidentScenario,
+  incidentTo as to,
+  loadIncident,
+} from './web-fixtures.ts';
 
 let t: TestOnset;
 beforeAll(async () => {
   t = await createTestOnset();
 });
 afterAll(() => t.close());
-
-const hour = 3_600_000;
-const from = Date.UTC(2017, 5, 25, 12);
-const to = from + 24 * hour;
 
 const series = (points: [number, number][]) => ({
   ts: Float64Array.from(points, (p) => p[0]),
@@ -68,27 +70,7 @@ describe('heatmap', () => {
   });
 
   it('answers per-host arrays of whole percentages, rows for every host that sent memory', async () => {
-    const sim = simulateFleet({
-      name: 'heatmap-api',
-      seed: 99,
-      hosts: 12,
-      from,
-      to,
-      stepMs: 300_000,
-      change: {
-        at: from + 12 * hour,
-        effect: { kind: 'slab-leak', slab: 'dentry', reclaimable: true, ratePerHour: 40 * 2 ** 20 },
-        lag: { kind: 'highstate', intervalMs: hour, splayMs: 10 * 60_000 },
-        target: { kind: 'all' },
-      },
-    });
-    for (const body of fleetToIngestBatches(sim.fleet, 12, 288)) {
-      const res = await t.http
-        .post('/api/v1/samples')
-        .set('Authorization', `Bearer ${ingestToken}`)
-        .send(body);
-      expect(res.status).toBe(200);
-    }
+    await loadIncident(t, incidentScenario('heatmap-api', 12));
     const q = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
     const res = await t.http.get(`/api/v1/analysis/heatmap?${q}`).set('Authorization', `Bearer ${readToken}`);
     expect(res.status).toBe(200);
