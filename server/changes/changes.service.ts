@@ -71,6 +71,7 @@ export interface ChangesDeps {
 
 const patchBytes = 256 * 1024;
 const stopWaitMs = 10_000;
+const reachConcurrency = 4;
 const revertPattern = /This reverts commit ([0-9a-f]{7,64})/i;
 
 /** The sha a revert commit names in its body (git's own `git revert` message). */
@@ -493,9 +494,13 @@ export async function createChangesService(
       ]);
       const key = hostsKey(hosts);
       const out: CandidateChange[] = [];
-      // Oldest first, so trees load in history order and the tree cache serves each parent once.
-      for (const commit of [...commits].reverse()) {
-        out.push(candidateOfCommit(commit, await commitReach(commit, hosts, key)));
+      // Oldest first, a few at a time: each tree is a git process or two, and a neighbour's parent
+      // is the tree just loaded, which the adapter's tree cache still holds.
+      const oldestFirst = [...commits].reverse();
+      for (let i = 0; i < oldestFirst.length; i += reachConcurrency) {
+        const batch = oldestFirst.slice(i, i + reachConcurrency);
+        const batchReach = await Promise.all(batch.map((c) => commitReach(c, hosts, key)));
+        batch.forEach((c, j) => out.push(candidateOfCommit(c, batchReach[j] as Reach)));
       }
       for (const event of events) out.push(candidateOfEvent(event, hosts));
       // Stable: commits landing together keep their order on the branch.
