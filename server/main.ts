@@ -63,13 +63,13 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     { ...defaultStorageOptions, retentionMs: config.retentionMs },
     logger.child({ module: 'storage' }),
   );
-  const analysis = createAnalysisService(database.db);
   const changes = await createChangesService(database.db, config, logger.child({ module: 'changes' })).catch(
     async (err: unknown) => {
       await database.close();
       throw err;
     },
   );
+  const analysis = createAnalysisService(database.db, { changes });
   const readiness = {
     pending: () => [...(migrated ? [] : ['database migrations']), ...changes.pending()],
   };

@@ -1,3 +1,5 @@
+import { rankChanges, type CandidateChange, type Suspect } from '../changes/ranking.ts';
+import type { SaltHost } from '../changes/salt/reach.ts';
 import type { Db } from '../db/database.ts';
 import type { FleetData } from './analysis.models.ts';
 import { readFleetMeans } from './analysis.repository.ts';
@@ -26,8 +28,18 @@ export interface AnalysisWindow {
 }
 
 export interface AnalysisReport extends FleetAnalysis {
-  timings: { read_ms: number; analyze_ms: number };
+  suspects: Suspect[];
+  timings: { read_ms: number; analyze_ms: number; rank_ms: number };
 }
+
+/** Where candidate changes come from: the configuration repository and recorded change events. */
+export interface ChangeSource {
+  candidates(input: { from: number; to: number; hosts: SaltHost[] }): Promise<CandidateChange[]>;
+}
+
+/** How far before the first onset a change may have landed and still be ranked: slow leaks show late. */
+export const candidateLookbackMs = 3 * 86_400_000;
+const clockSkewMs = 10 * 60_000;
 
 export interface AnalysisService {
   analyze(window: AnalysisWindow): Promise<AnalysisReport>;
@@ -35,7 +47,7 @@ export interface AnalysisService {
   fleet(window: AnalysisWindow): Promise<FleetData>;
 }
 
-export function createAnalysisService(db: Db): AnalysisService {
+export function createAnalysisService(db: Db, deps: { changes?: ChangeSource } = {}): AnalysisService {
   const fleet = (w: AnalysisWindow) => readFleetMeans(db, { ...w, metrics: analysisMetrics });
   return {
     fleet,
@@ -44,9 +56,24 @@ export function createAnalysisService(db: Db): AnalysisService {
       const data = await fleet(w);
       const read = performance.now();
       const analysis = analyzeFleet(data);
+      const analyzed = performance.now();
+      let suspects: Suspect[] = [];
+      if (analysis.onset && deps.changes) {
+        const candidates = await deps.changes.candidates({
+          from: analysis.onset.ts - candidateLookbackMs,
+          to: analysis.onset.ts + clockSkewMs,
+          hosts: data.hosts.map((h) => ({ id: h.host, labels: h.labels })),
+        });
+        suspects = rankChanges({ analysis, candidates });
+      }
       return {
         ...analysis,
-        timings: { read_ms: Math.round(read - started), analyze_ms: Math.round(performance.now() - read) },
+        suspects,
+        timings: {
+          read_ms: Math.round(read - started),
+          analyze_ms: Math.round(analyzed - read),
+          rank_ms: Math.round(performance.now() - analyzed),
+        },
       };
     },
   };

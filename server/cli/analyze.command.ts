@@ -104,19 +104,13 @@ export function describe(r: AnalysisResponse): string {
         .map((s) => `${s.slab} ${pct(s.share_of_slab)}`)
         .join(', ')}`,
     );
-  const suspects = r.suspects as {
-    sha?: string;
-    id?: string;
-    score: number;
-    subject: string;
-    reasons: string[];
-  }[];
+  const suspects = r.suspects;
   lines.push(
     '',
     suspects.length ? 'suspects:' : 'suspects: none (no configuration repository, or no change fits)',
   );
   suspects.slice(0, 5).forEach((s, i) => {
-    lines.push(`  ${i + 1}. ${(s.sha ?? s.id ?? '').slice(0, 10)}  ${s.score.toFixed(2)}  ${s.subject}`);
+    lines.push(`  ${i + 1}. ${('sha' in s ? s.sha : s.id).slice(0, 10)}  ${s.score.toFixed(2)}  ${s.subject}`);
     for (const reason of s.reasons) lines.push(`       - ${reason}`);
   });
   lines.push('', 'affected hosts:');
