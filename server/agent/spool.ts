@@ -103,8 +103,14 @@ export class Spool {
   append(record: SpoolRecord): void {
     const line = Buffer.from(JSON.stringify(record) + '\n');
     const active = this.activeSegment();
-    writeAll(active.fd, line);
-    fsyncSync(active.fd);
+    try {
+      writeAll(active.fd, line);
+      fsyncSync(active.fd);
+    } catch (err) {
+      // A half-written line (disk full) must not swallow the next one: the next sample starts a new segment.
+      this.seal();
+      throw err;
+    }
     active.info.bytes += line.length;
     active.info.lines = (active.info.lines ?? 0) + 1;
     active.info.modifiedAt = this.now();

@@ -171,6 +171,10 @@ describe('onset agent through a server outage and an agent restart', () => {
       );
       expect(slabs).toEqual(stored);
       expect(second.logs.some((l) => l.msg === 'server reachable again: sending the spool')).toBe(true);
+      console.info(
+        `agent outage: ${all.length} samples taken (${first.sampleTimes().length} before the agent restart, ` +
+          `${second.sampleTimes().length} after), server down ${OUTAGE_MS / 1000} s, ${stored.length} stored`,
+      );
     },
     OUTAGE_MS + 120_000,
   );
