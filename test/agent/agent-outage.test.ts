@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/onset.ts';
 import { freePort } from '../helpers/server-process.ts';
 import { AgentProcess, ROOT } from './agent-process.ts';
 
@@ -22,6 +23,7 @@ class ServerProcess {
   constructor(
     readonly port: number,
     private readonly dataDir: string,
+    private readonly databaseUrl: string | undefined,
   ) {}
 
   get url(): string {
@@ -39,6 +41,8 @@ class ServerProcess {
         ONSET_INGEST_TOKENS: INGEST_TOKEN,
         ONSET_READ_TOKENS: READ_TOKEN,
         ONSET_LOG_LEVEL: 'warn',
+        // The suite's database kind: embedded, or real PostgreSQL when TEST_DATABASE_URL is set.
+        ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -87,6 +91,7 @@ async function storedTimes(
 
 describe('onset agent through a server outage and an agent restart', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'onset-agent-outage-data-'));
+  let database: TestDatabase | undefined;
   const spoolDir = mkdtempSync(join(tmpdir(), 'onset-agent-outage-spool-'));
   const agents: AgentProcess[] = [];
   let server: ServerProcess | undefined;
@@ -94,6 +99,7 @@ describe('onset agent through a server outage and an agent restart', () => {
   afterAll(async () => {
     for (const agent of agents) await agent.stop();
     await server?.stop();
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(spoolDir, { recursive: true, force: true });
   });
@@ -125,7 +131,8 @@ describe('onset agent through a server outage and an agent restart', () => {
     'stores every sample the agent took, each once',
     async () => {
       const started = Date.now();
-      server = new ServerProcess(await freePort(), dataDir);
+      database = await createTestDatabase();
+      server = new ServerProcess(await freePort(), dataDir, database.options.url);
       await server.start();
       const first = startAgent();
       await sleep(4000);
