@@ -21,6 +21,8 @@ let base: string;
 let page: Page;
 /** The first simulated host, labelled with hostile text. */
 let target: string;
+/** Script errors and CSP violations seen in the page: there should be none. */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(artifactsDir, { recursive: true });
@@ -31,7 +33,10 @@ beforeAll(async () => {
   const sim = await loadIncident(t, incidentScenario('web-ui', 30, 7), { note: hostile });
   target = sim.fleet.hosts[0]?.host as string;
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -116,12 +121,27 @@ describe('web UI in Chromium', () => {
     const sha = '90e9a79d2970d185d4bb68519e8873d1fcd28a70';
     await page.route('**/api/v1/analysis?*', async (route) => {
       const body = (await (await route.fetch()).json()) as AnalysisResponse;
-      const suspect = {
+      const suspect: AnalysisResponse['suspects'][number] = {
         sha,
+        kind: 'commit',
         score: 0.93,
-        landed_at: body.onset?.ts,
+        landed_at: body.onset?.ts ?? body.from,
         subject: `fleet_api: https ${hostile}`,
         reasons: [hostile],
+        evidence: {
+          lag_ms: 120_000,
+          hosts_reached: 30,
+          affected_reached: 29,
+          affected_total: 29,
+          unreached_changed: 0,
+          unreached_total: 0,
+          explained_hosts: 29,
+          timing_violations: 0,
+          reach_approximate: false,
+          timing_log10_bf: 3,
+          scope_log10_bf: 2,
+          prior_log10: 0,
+        },
       };
       await route.fulfill({ json: { ...body, suspects: [suspect] } });
     });
@@ -154,6 +174,10 @@ describe('web UI in Chromium', () => {
     await page.unrouteAll();
   }, 60_000);
 
+  it('raised no script error and broke no Content-Security-Policy rule', () => {
+    expect(pageErrors).toEqual([]);
+  });
+
   it('signs out', async () => {
     await page.goto(`${base}/#/`);
     await page.click('nav button');
@@ -165,7 +189,11 @@ describe('web UI in Chromium', () => {
     // The analysis and heatmap of a simulated 1,000-host fleet, shaped by the server's own functions and
     // handed to the page directly: this measures the UI, not the database.
     const sim = simulateFleet(incidentScenario('web-ui-1000', 1000, 7));
-    const report = { ...analyzeFleet(sim.fleet), timings: { read_ms: 0, analyze_ms: 0 } };
+    const report = {
+      ...analyzeFleet(sim.fleet),
+      suspects: [],
+      timings: { read_ms: 0, analyze_ms: 0, rank_ms: 0 },
+    };
     const analysis = toAnalysisResponse(report);
     const step = defaultHeatmapStep({ from: incidentFrom, to: incidentTo });
     const heat = toHeatmapResponse(buildHeatmap(sim.fleet, step), 'used');

@@ -24,16 +24,6 @@ export interface SeriesResponse {
   series: { series: string; metric: string; labels: Record<string, string>; points: [number, number][] }[];
 }
 
-/** A ranked suspect, as the contract describes it; the analysis leaves the list empty until ranking runs. */
-export interface Suspect {
-  sha: string;
-  score: number;
-  landed_at: string;
-  subject: string;
-  reasons: string[];
-  author?: string;
-}
-
 /** `GET /api/v1/changes/:sha` for a commit (shaped in server/changes/changes.routes.ts). */
 export interface ChangeDetail {
   type: 'commit' | 'event';

@@ -1,24 +1,11 @@
-import { api, type ChangeDetail, type Suspect } from './api.ts';
+import { api, type AnalysisResponse, type ChangeDetail } from './api.ts';
 import { h, replaceChildren, status } from './dom.ts';
 import { formatPercent, formatTime } from './format.ts';
 
-/** The analysis types suspects loosely until the ranking lands: keep only well-formed ones. */
-export function parseSuspects(raw: unknown[]): Suspect[] {
-  return raw.flatMap((s) => {
-    const o = s as Partial<Suspect> | null;
-    if (!o || typeof o.sha !== 'string' || typeof o.subject !== 'string') return [];
-    return [
-      {
-        sha: o.sha,
-        subject: o.subject,
-        score: typeof o.score === 'number' ? o.score : 0,
-        landed_at: typeof o.landed_at === 'string' ? o.landed_at : '',
-        reasons: Array.isArray(o.reasons) ? o.reasons.filter((r): r is string => typeof r === 'string') : [],
-        ...(typeof o.author === 'string' ? { author: o.author } : {}),
-      },
-    ];
-  });
-}
+type Suspect = AnalysisResponse['suspects'][number];
+
+/** A commit by its sha, a recorded change event by its id: `GET /api/v1/changes/:id` takes either. */
+const changeId = (s: Suspect) => ('sha' in s ? s.sha : s.id);
 
 export function suspectList(suspects: Suspect[]): HTMLElement {
   if (suspects.length === 0) {
@@ -50,7 +37,7 @@ export function suspectList(suspects: Suspect[]): HTMLElement {
         try {
           replaceChildren(
             diff,
-            changeView(await api<ChangeDetail>(`/api/v1/changes/${encodeURIComponent(s.sha)}`)),
+            changeView(await api<ChangeDetail>(`/api/v1/changes/${encodeURIComponent(changeId(s))}`)),
           );
         } catch (err) {
           loaded = false;
@@ -64,14 +51,18 @@ export function suspectList(suspects: Suspect[]): HTMLElement {
           'div',
           { class: 'suspect-head' },
           h('span', { class: 'score', title: 'score' }, formatPercent(s.score)),
-          h('code', { class: 'sha' }, s.sha.slice(0, 10)),
+          h(
+            'code',
+            { class: 'sha' },
+            s.kind === 'commit' ? changeId(s).slice(0, 10) : `event ${changeId(s)}`,
+          ),
           h('strong', { class: 'subject' }, s.subject),
         ),
         h(
           'p',
           { class: 'muted' },
           s.landed_at ? `landed ${formatTime(Date.parse(s.landed_at))}` : '',
-          s.author ? ` · ${s.author}` : '',
+          ` · ${evidenceLine(s)}`,
         ),
         s.reasons.length > 0
           ? h(
@@ -85,6 +76,19 @@ export function suspectList(suspects: Suspect[]): HTMLElement {
       );
     }),
   );
+}
+
+function evidenceLine(s: Suspect): string {
+  const e = s.evidence;
+  const lag = Math.abs(e.lag_ms) / 60_000;
+  const lagText = lag < 90 ? `${Math.round(lag)} min` : `${(lag / 60).toFixed(1)} h`;
+  return [
+    `${lagText} ${e.lag_ms >= 0 ? 'before' : 'after'} the onset`,
+    `reaches ${e.affected_reached} of ${e.affected_total} affected hosts${e.reach_approximate ? ' (approximately)' : ''}`,
+    e.reverted_by ? `reverted by ${e.reverted_by.slice(0, 10)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 const maxPatchLines = 5000;
@@ -121,7 +125,7 @@ export function changeView(c: ChangeDetail): HTMLElement {
       ? h(
           'table',
           { class: 'files' },
-          h('caption', null, `${c.files.length} files`),
+          h('caption', null, `${c.files.length} ${c.files.length === 1 ? 'file' : 'files'}`),
           h(
             'thead',
             null,

@@ -11,7 +11,7 @@ import {
   shortMetric,
 } from '../format.ts';
 import { href, navigate, type PageContext } from '../router.ts';
-import { parseSuspects, suspectList } from '../suspects.ts';
+import { suspectList } from '../suspects.ts';
 import { apiWindow, windowFromParams, windowParams, windowPicker, type TimeWindow } from '../time-window.ts';
 
 const nextPaint = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -68,7 +68,7 @@ function renderResults(
     ),
     a.onset ? section('spread', 'Spread of onsets', histogram, earliestHosts(a, w)) : null,
     section('grew', 'What grew', whatGrew(a)),
-    section('suspects', 'Suspects', suspectList(parseSuspects(a.suspects))),
+    section('suspects', 'Suspects', suspectList(a.suspects)),
   );
   if (a.onset && fleetOnset !== undefined)
     cleanups.push(onsetHistogram(histogram, [...onsets.values()], fleetOnset));
