@@ -67,9 +67,9 @@ export async function compactSeries(db: Db, seriesIds: number[], before: Date): 
     ),
     written AS (
       INSERT INTO sample_chunks (series_id, start, offsets, vals, means)
-      SELECT p.series_id, p.start, array_agg(p.o ORDER BY p.o), array_agg(p.value ORDER BY p.o), min(m.means)
+      SELECT p.series_id, p.start, array_agg(p.o ORDER BY p.o), array_agg(p.value ORDER BY p.o), m.means
       FROM points p JOIN means m ON m.series_id = p.series_id AND m.start = p.start
-      GROUP BY p.series_id, p.start
+      GROUP BY p.series_id, p.start, m.means
       ON CONFLICT (series_id, start) DO UPDATE SET offsets = EXCLUDED.offsets, vals = EXCLUDED.vals, means = EXCLUDED.means
       RETURNING 1
     )
