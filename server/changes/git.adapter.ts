@@ -12,9 +12,11 @@ import {
   type GitFileChange,
 } from './git.log-parse.ts';
 import { parseBranchName, parseGitSource, type GitSource } from './git.source.ts';
+import { walkSnapshots, type CommitSnapshots } from './git.snapshots.ts';
 import { BlobCache, loadTree, type TreeSnapshot } from './git.tree.ts';
 
 export type { GitFileChange } from './git.log-parse.ts';
+export type { CommitSnapshots } from './git.snapshots.ts';
 export type { GitSource } from './git.source.ts';
 export type { TreeSnapshot } from './git.tree.ts';
 
@@ -85,6 +87,15 @@ export interface GitAdapter {
   listCommits(options?: { since?: string }): Promise<GitCommitListing>;
   showCommit(sha: string, options?: { maxBytes?: number }): Promise<GitPatch>;
   readTree(sha: string): Promise<TreeSnapshot>;
+  /**
+   * The trees of the first-parent commits after `since` (exclusive; null: from the root) up to `until`,
+   * oldest first, with a handful of git processes for the whole range. Only `wanted` files, symlinks and
+   * the files each commit changes are read; other files are listed and read as undefined.
+   */
+  walkTrees(
+    range: { since: string | null; until: string },
+    options: { wanted: (path: string) => boolean },
+  ): Promise<CommitSnapshots[]>;
 }
 
 const defaults = {
@@ -404,5 +415,22 @@ export function createGitAdapter(options: GitAdapterOptions): GitAdapter {
     });
   }
 
-  return { source, sync, defaultBranch, listCommits, showCommit, readTree };
+  async function walkTrees(
+    range: { since: string | null; until: string },
+    walkOptions: { wanted: (path: string) => boolean },
+  ): Promise<CommitSnapshots[]> {
+    const until = await resolveCommit(range.until);
+    const since = range.since === null ? null : await resolveCommit(range.since);
+    return walkSnapshots(
+      git,
+      { since, until },
+      {
+        cache: blobs,
+        wanted: walkOptions.wanted,
+        limits: { maxFileBytes: defaults.maxFileBytes, timeoutMs, maxOutputBytes: defaults.maxOutputBytes },
+      },
+    );
+  }
+
+  return { source, sync, defaultBranch, listCommits, showCommit, readTree, walkTrees };
 }

@@ -8,13 +8,13 @@ export interface TreeSnapshot {
   readFile(path: string): string | undefined;
 }
 
-interface TreeEntry {
+export interface TreeEntry {
   mode: string;
   oid: string;
   size: number;
 }
 
-const symlinkMode = '120000';
+export const symlinkMode = '120000';
 const maxSymlinkHops = 8;
 
 /** Most recently used entries stay; byte-bounded so a large tree cannot pin memory. */
@@ -122,13 +122,29 @@ export async function loadTree(
     }
   }
 
+  return treeSnapshot({ get: (path) => entries.get(path), paths: () => [...entries.keys()] }, (oid) =>
+    contents.get(oid),
+  );
+}
+
+/** A tree's entries by path; `paths` in git's order. */
+export interface TreeEntries {
+  get(path: string): TreeEntry | undefined;
+  paths(): string[];
+}
+
+/**
+ * A snapshot over entries and the blobs at hand: symlinks are followed while they stay inside the
+ * repository; a blob that is absent, binary or too large reads as undefined.
+ */
+export function treeSnapshot(entries: TreeEntries, blob: (oid: string) => Buffer | undefined): TreeSnapshot {
   const decoded = new Map<string, string | undefined>();
   const resolvePath = (path: string): TreeEntry | undefined => {
     let current = posix.normalize(path.replace(/^\/+/, ''));
     for (let hop = 0; hop <= maxSymlinkHops; hop++) {
       const entry = entries.get(current);
       if (!entry || entry.mode !== symlinkMode) return entry;
-      const target = contents.get(entry.oid)?.toString('utf8');
+      const target = blob(entry.oid)?.toString('utf8');
       if (target === undefined || posix.isAbsolute(target)) return undefined;
       // A link is followed only while it stays inside the repository.
       current = posix.normalize(posix.join(posix.dirname(current), target));
@@ -136,14 +152,15 @@ export async function loadTree(
     }
     return undefined;
   };
+  let list: string[] | undefined;
 
   return {
-    listFiles: () => [...entries.keys()],
+    listFiles: () => (list ??= entries.paths()).slice(),
     readFile(path) {
       if (decoded.has(path)) return decoded.get(path);
       const entry = resolvePath(path);
-      const blob = entry ? contents.get(entry.oid) : undefined;
-      const text = blob && !looksBinary(blob) ? blob.toString('utf8') : undefined;
+      const content = entry ? blob(entry.oid) : undefined;
+      const text = content && !looksBinary(content) ? content.toString('utf8') : undefined;
       decoded.set(path, text);
       return text;
     },
