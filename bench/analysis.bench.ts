@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Series } from '../server/analysis/analysis.models.ts';
+import { MEMORY_COMPONENTS, PROCESS_RESIDENT_TOTAL } from '../server/analysis/host-onset.ts';
 import { createDatabase, type Db } from '../server/db/database.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
 import { createLogger } from '../server/logger.ts';
@@ -20,16 +21,10 @@ const start = end - 48 * hourMs;
 const keep = new Set([
   'node_memory_MemTotal_bytes',
   'node_memory_MemFree_bytes',
-  'node_memory_AnonPages_bytes',
-  'node_memory_Cached_bytes',
-  'node_memory_Buffers_bytes',
-  'node_memory_SReclaimable_bytes',
-  'node_memory_SUnreclaim_bytes',
-  'node_memory_KernelStack_bytes',
-  'node_memory_PageTables_bytes',
+  ...MEMORY_COMPONENTS,
   'node_slabinfo_objects{slab="dentry"}',
   'node_slabinfo_object_size_bytes{slab="dentry"}',
-  'onset_process_resident_total_bytes',
+  PROCESS_RESIDENT_TOTAL,
 ]);
 
 /** One hour of one series in the stored form: offsets in seconds, values, 5-minute means as float4. */

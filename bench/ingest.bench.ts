@@ -6,25 +6,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { startServer } from '../test/helpers/server-process.ts';
 import { fmt, freshDatabase, line, median, section } from './lib.ts';
+import { fleetMetrics } from './storage.bench.ts';
 
 const token = 'bench-ingest-token-0123456789';
 const clients = 8;
 const hostsPerRequest = 50;
 const samplesPerHost = 60;
-const metrics = [
-  'node_memory_MemTotal_bytes',
-  'node_memory_MemFree_bytes',
-  'node_memory_MemAvailable_bytes',
-  'node_memory_Buffers_bytes',
-  'node_memory_Cached_bytes',
-  'node_memory_AnonPages_bytes',
-  'node_memory_Slab_bytes',
-  'node_memory_SReclaimable_bytes',
-  'node_memory_SUnreclaim_bytes',
-  'node_slabinfo_objects{slab="dentry"}',
-  'node_slabinfo_objects{slab="inode_cache"}',
-  'namedprocess_namegroup_memory_bytes{groupname="nginx",memtype="resident"}',
-];
+const metrics = fleetMetrics;
 const valuesPerRequest = hostsPerRequest * samplesPerHost * metrics.length;
 const t0 = Date.UTC(2026, 0, 1);
 

@@ -4,22 +4,17 @@ import type { Db } from '../db/database.ts';
 import type { FleetData } from './analysis.models.ts';
 import { readFleetMeans } from './analysis.repository.ts';
 import { analyzeFleet, type FleetAnalysis } from './analyze-fleet.ts';
+import { MEMORY_COMPONENTS, PROCESS_RESIDENT_TOTAL } from './host-onset.ts';
 
 /** The metrics the fleet analysis reads: used memory, its components, slab caches and process groups. */
 export const analysisMetrics = [
   'node_memory_MemTotal_bytes',
   'node_memory_MemFree_bytes',
-  'node_memory_AnonPages_bytes',
-  'node_memory_Cached_bytes',
-  'node_memory_Buffers_bytes',
-  'node_memory_SReclaimable_bytes',
-  'node_memory_SUnreclaim_bytes',
-  'node_memory_KernelStack_bytes',
-  'node_memory_PageTables_bytes',
+  ...MEMORY_COMPONENTS,
   'node_slabinfo_objects',
   'node_slabinfo_object_size_bytes',
   'namedprocess_namegroup_memory_bytes',
-  'onset_process_resident_total_bytes',
+  PROCESS_RESIDENT_TOTAL,
 ];
 
 export interface AnalysisWindow {
@@ -47,7 +42,13 @@ export interface AnalysisService {
   fleet(window: AnalysisWindow): Promise<FleetData>;
 }
 
-export function createAnalysisService(db: Db, deps: { changes?: ChangeSource } = {}): AnalysisService {
+export interface AnalysisDeps {
+  changes?: ChangeSource;
+  /** Lags (first onset − landed at, ms) of culprits responders confirmed: they teach the ranking. */
+  confirmedLags?: () => Promise<number[]>;
+}
+
+export function createAnalysisService(db: Db, deps: AnalysisDeps = {}): AnalysisService {
   const fleet = (w: AnalysisWindow) => readFleetMeans(db, { ...w, metrics: analysisMetrics });
   return {
     fleet,
@@ -64,7 +65,8 @@ export function createAnalysisService(db: Db, deps: { changes?: ChangeSource } =
           to: analysis.onset.ts + clockSkewMs,
           hosts: data.hosts.map((h) => ({ id: h.host, labels: h.labels })),
         });
-        suspects = rankChanges({ analysis, candidates });
+        const confirmedLags = deps.confirmedLags ? await deps.confirmedLags() : [];
+        suspects = rankChanges({ analysis, candidates, confirmedLags });
       }
       return {
         ...analysis,
