@@ -6,13 +6,18 @@ import type { ChangesService } from './changes/changes.service.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { analysisRoutes } from './analysis/analysis.routes.ts';
 import type { AnalysisService } from './analysis/analysis.service.ts';
+import { alertmanagerRoutes } from './alertmanager/alertmanager.routes.ts';
+import type { AlertmanagerService } from './alertmanager/alertmanager.service.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { AppError } from './http/errors.ts';
 import { timeRequests, type Metrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
+import { incidentsRoutes } from './incidents/incidents.routes.ts';
+import type { IncidentsService } from './incidents/incidents.service.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import type { IngestService } from './ingest/ingest.service.ts';
 import type { Logger } from './logger.ts';
+import type { ReportService } from './report/report.service.ts';
 import { seriesRoutes } from './series/series.routes.ts';
 import type { TokenService } from './tokens/tokens.service.ts';
 import { heatmapRoutes } from './analysis/heatmap.routes.ts';
@@ -34,6 +39,9 @@ export interface AppDeps {
   ingest: IngestService;
   analysis: AnalysisService;
   changes: ChangesService;
+  incidents: IncidentsService;
+  report: ReportService;
+  alertmanager: AlertmanagerService;
   /** Shared secret of push webhooks; without it they are refused. */
   webhookSecret?: string | undefined;
   readiness: Readiness;
@@ -79,6 +87,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(analysisRoutes({ tokens: deps.tokens, analysis: deps.analysis }));
+  app.use(incidentsRoutes({ tokens: deps.tokens, incidents: deps.incidents, report: deps.report }));
+  app.use(
+    alertmanagerRoutes({
+      tokens: deps.tokens,
+      alertmanager: deps.alertmanager,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
   app.use(heatmapRoutes({ tokens: deps.tokens, heatmap: createHeatmapService(deps.database.db) }));
   app.use(webSessionRoutes({ tokens: deps.tokens, sessions: webSessions }));
 

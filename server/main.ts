@@ -7,9 +7,16 @@ import { createChangesService, type ChangesService } from './changes/changes.ser
 import { ConfigError, isLoopback, type Config } from './config.ts';
 import { createDatabase, type DatabaseHandle, type DatabaseOptions } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createAlertmanagerService } from './alertmanager/alertmanager.service.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createIngestService } from './ingest/ingest.service.ts';
+import {
+  confirmedLagsOf,
+  createIncidentsService,
+  type IncidentsService,
+} from './incidents/incidents.service.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createReportService } from './report/report.service.ts';
 import {
   createStorageService,
   defaultStorageOptions,
@@ -25,6 +32,7 @@ export interface Onset {
   storage: StorageService;
   analysis: AnalysisService;
   changes: ChangesService;
+  incidents: IncidentsService;
   app: ReturnType<typeof createApp>;
   /** Listens; returns the bound port and, when a first admin token had to be made, that token. */
   start(): Promise<{ port: number; bootstrapToken?: string }>;
@@ -69,7 +77,11 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
       throw err;
     },
   );
-  const analysis = createAnalysisService(database.db, { changes });
+  const analysis = createAnalysisService(database.db, {
+    changes,
+    confirmedLags: confirmedLagsOf(database.db),
+  });
+  const incidents = createIncidentsService(database.db, { analysis });
   const readiness = {
     pending: () => [...(migrated ? [] : ['database migrations']), ...changes.pending()],
   };
@@ -81,6 +93,9 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     ingest,
     analysis,
     changes,
+    incidents,
+    report: createReportService({ incidents, analysis, changes }),
+    alertmanager: createAlertmanagerService({ incidents }),
     webhookSecret: config.git.webhookSecret,
     readiness,
     maxBodyBytes: config.http.maxBodyBytes,
@@ -95,6 +110,7 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     storage,
     analysis,
     changes,
+    incidents,
     app,
     async start() {
       let bootstrapToken: string | undefined;

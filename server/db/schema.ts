@@ -98,6 +98,47 @@ export interface ChangeEventHostsTable {
   applied_at: NullableTimestamp;
 }
 
+/** A saved analysis with its responders' title, status and notes. */
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  status: 'open' | 'mitigated' | 'resolved';
+  notes: Generated<string>;
+  source: 'manual' | 'alertmanager';
+  window_from: Timestamp;
+  window_to: Timestamp;
+  /** The analysis API answer, as it was when saved. */
+  analysis: ColumnType<unknown, string, string>;
+  analyzed_at: Timestamp;
+  first_alert_at: NullableTimestamp;
+  last_alert_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface IncidentVerdictsTable {
+  incident_id: number;
+  change_id: string;
+  verdict: 'confirmed' | 'rejected';
+  landed_at: Timestamp;
+  onset_at: Timestamp;
+  decided_by: string;
+  decided_at: Generated<Date>;
+}
+
+export interface IncidentAlertsTable {
+  incident_id: number;
+  fingerprint: string;
+  starts_at: Timestamp;
+  ends_at: NullableTimestamp;
+  status: string;
+  alertname: string;
+  host: string | null;
+  labels: ColumnType<Record<string, string>, string, string>;
+  annotations: ColumnType<Record<string, string>, string, string>;
+  received_at: Generated<Date>;
+}
+
 export interface Database {
   hosts: HostsTable;
   series: SeriesTable;
@@ -108,6 +149,9 @@ export interface Database {
   change_sync_state: ChangeSyncStateTable;
   change_events: ChangeEventsTable;
   change_event_hosts: ChangeEventHostsTable;
+  incidents: IncidentsTable;
+  incident_verdicts: IncidentVerdictsTable;
+  incident_alerts: IncidentAlertsTable;
 }
 
 export type HostRow = Selectable<HostsTable>;
