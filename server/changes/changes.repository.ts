@@ -295,3 +295,138 @@ export async function listHostLabels(db: Db): Promise<{ id: string; labels: Reco
   const rows = await db.selectFrom('hosts').select(['name', 'labels']).orderBy('name').execute();
   return rows.map((r) => ({ id: r.name, labels: r.labels }));
 }
+
+/** A commit's stored reach; `allHosts` stands for every host of the set it was computed for. */
+export interface StoredReachRow {
+  sha: string;
+  hostSet: string;
+  allHosts: boolean;
+  hosts: string[];
+  approximate: boolean;
+  reasons: string[];
+}
+
+export type HostSetHosts = [string, Record<string, string>][];
+
+export async function readReach(db: Db, shas: readonly string[]): Promise<StoredReachRow[]> {
+  if (shas.length === 0) return [];
+  const rows = await db
+    .selectFrom('change_commit_reach')
+    .select(['sha', 'host_set', 'all_hosts', 'hosts', 'approximate', 'reasons'])
+    .where('sha', 'in', [...shas])
+    .execute();
+  return rows.map((r) => ({
+    sha: r.sha,
+    hostSet: r.host_set,
+    allHosts: r.all_hosts,
+    hosts: r.hosts,
+    approximate: r.approximate,
+    reasons: r.reasons,
+  }));
+}
+
+export async function readHostSet(db: Db, key: string): Promise<HostSetHosts | undefined> {
+  const row = await db
+    .selectFrom('change_reach_host_sets')
+    .select('hosts')
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row?.hosts;
+}
+
+/**
+ * Stores reach computed over one host set, replacing what a commit had; rows of commits no longer stored
+ * (a force-push meanwhile) are skipped. Host sets no commit refers to any more are removed.
+ */
+export async function storeReach(
+  db: Db,
+  hostSet: { key: string; hosts: HostSetHosts },
+  rows: readonly Omit<StoredReachRow, 'hostSet'>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('change_reach_host_sets')
+      .values({ key: hostSet.key, hosts: JSON.stringify(hostSet.hosts) })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    // 6 parameters a row.
+    for (let i = 0; i < rows.length; i += 1000) {
+      const values = rows.slice(i, i + 1000).map((r) => ({
+        sha: r.sha,
+        host_set: hostSet.key,
+        all_hosts: r.allHosts,
+        hosts: r.hosts,
+        approximate: r.approximate,
+        reasons: r.reasons,
+      }));
+      await trx
+        .insertInto('change_commit_reach')
+        .columns(['sha', 'host_set', 'all_hosts', 'hosts', 'approximate', 'reasons'])
+        .expression((eb) =>
+          eb
+            .selectFrom(
+              sql<{
+                sha: string;
+                host_set: string;
+                all_hosts: boolean;
+                hosts: string;
+                approximate: boolean;
+                reasons: string;
+              }>`(SELECT * FROM jsonb_to_recordset(${JSON.stringify(values)}::jsonb) AS x(sha text, host_set text, all_hosts boolean, hosts text[], approximate boolean, reasons text[]))`.as(
+                'v',
+              ),
+            )
+            .innerJoin('change_commits as c', 'c.sha', 'v.sha')
+            .select(['v.sha', 'v.host_set', 'v.all_hosts', 'v.hosts', 'v.approximate', 'v.reasons']),
+        )
+        .onConflict((oc) =>
+          oc.column('sha').doUpdateSet((eb) => ({
+            host_set: eb.ref('excluded.host_set'),
+            all_hosts: eb.ref('excluded.all_hosts'),
+            hosts: eb.ref('excluded.hosts'),
+            approximate: eb.ref('excluded.approximate'),
+            reasons: eb.ref('excluded.reasons'),
+            computed_at: sql<Date>`now()`,
+          })),
+        )
+        .execute();
+    }
+    await trx
+      .deleteFrom('change_reach_host_sets')
+      .where('key', '!=', hostSet.key)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('change_commit_reach')
+              .select('sha')
+              .whereRef('change_commit_reach.host_set', '=', 'change_reach_host_sets.key'),
+          ),
+        ),
+      )
+      .execute();
+  });
+}
+
+/** Commits landed since `from` that have no stored reach, newest first. */
+export async function listCommitsWithoutReach(db: Db, from: number, limit: number): Promise<CommitRow[]> {
+  const rows = await db
+    .selectFrom('change_commits')
+    .select(commitColumns.map((c) => `change_commits.${c}` as const))
+    .leftJoin('change_commit_reach as r', 'r.sha', 'change_commits.sha')
+    .where('r.sha', 'is', null)
+    .where('change_commits.landed_at', '>=', new Date(from))
+    .orderBy('change_commits.position', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toCommit);
+}
+
+/** When the newest stored commit landed. */
+export async function latestLanded(db: Db): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('change_commits')
+    .select((eb) => eb.fn.max('landed_at').as('at'))
+    .executeTakeFirst();
+  return row?.at ? new Date(row.at).getTime() : undefined;
+}

@@ -11,7 +11,14 @@ import { createGitAdapter, type GitAdapter, type GitCommit, type GitPatch } from
 import { isGitError } from './git.errors.ts';
 import { redactUrls } from './git.exec.ts';
 import { parseNodegroups, type Nodegroups } from './salt/nodegroups.ts';
-import { createSaltReach, createSaltReachCache, type Reach, type SaltHost } from './salt/reach.ts';
+import {
+  createSaltReach,
+  createSaltReachCache,
+  TEMPLATE_EXTENSIONS,
+  type Reach,
+  type SaltHost,
+  type SaltReachCache,
+} from './salt/reach.ts';
 import { matchTarget, minionFromLabels } from './salt/salt-target.ts';
 import type { CandidateChange } from './ranking.ts';
 
@@ -60,6 +67,8 @@ export interface ChangesService {
   /** One commit (by sha or unique prefix) or event (by id), with its patch and reach. */
   detail(id: string): Promise<ChangeDetail>;
   candidates(input: { from: number; to: number; hosts: SaltHost[] }): Promise<CandidateChange[]>;
+  /** Resolves when the background reach work asked for so far is done. */
+  precomputed(): Promise<void>;
 }
 
 export interface ChangesDeps {
@@ -71,7 +80,13 @@ export interface ChangesDeps {
 
 const patchBytes = 256 * 1024;
 const stopWaitMs = 10_000;
-const reachConcurrency = 4;
+/** After a sync, reach is computed ahead for the commits that landed this long before the newest one. */
+const precomputeWindowMs = 30 * 24 * 3600_000;
+/** Commits per background step: a step holds the reach lock this long at most. */
+const precomputeChunk = 200;
+/** Commits already stored between two missing ones that a single walk still steps over. */
+const walkGap = 64;
+const memoLimit = 20_000;
 const revertPattern = /This reverts commit ([0-9a-f]{7,64})/i;
 
 /** The sha a revert commit names in its body (git's own `git revert` message). */
@@ -134,13 +149,30 @@ function toRow(c: GitCommit): Omit<repo.CommitRow, 'position'> {
   };
 }
 
-/** Same hosts and labels, in any order, give the same key. */
-function hostsKey(hosts: readonly SaltHost[]): string {
-  const sorted = [...hosts]
-    .map((h) => [h.id, Object.entries(h.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+const byKey = <T>([a]: readonly [string, T], [b]: readonly [string, T]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Labels in a form that compares equal whatever their order. */
+function labelsKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(byKey));
 }
+
+/** Same hosts and labels, in any order, and the same nodegroups give the same key. */
+function hostsKey(hosts: readonly SaltHost[], nodegroups: Nodegroups | undefined): string {
+  const sorted = hosts.map((h) => [h.id, labelsKey(h.labels)] as const).sort(byKey);
+  return createHash('sha256')
+    .update(JSON.stringify([sorted, nodegroups ?? null]))
+    .digest('hex');
+}
+
+/** A commit's reach narrowed to some of the hosts it was computed for. */
+function narrowed(reach: Reach, ids: ReadonlySet<string>): Reach {
+  return { ...reach, hosts: new Set([...reach.hosts].filter((id) => ids.has(id))) };
+}
+
+const changedPaths = (commit: ChangeCommit): string[] =>
+  commit.files.flatMap((f) =>
+    f.old_path !== undefined && f.old_path !== f.path ? [f.old_path, f.path] : [f.path],
+  );
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -153,9 +185,16 @@ export async function createChangesService(
   const git = deps.git ?? buildGit(config);
   const nodegroups = deps.nodegroups ?? (await loadNodegroups(config.salt.nodegroupsFile));
   const sourceKey = git === undefined ? '' : `${git.source.display}`;
-  const saltCache = createSaltReachCache();
-  // Reach of each commit, per host set; a few host sets are kept (one analysis window at a time).
-  const reaches = new Map<string, Map<string, Promise<Reach>>>();
+  // Parsed files and target matches, per host set: a couple are live at once (the fleet, an analysis).
+  const saltCaches = new Map<string, SaltReachCache>();
+  // Reach by host set and sha: stored rows decoded once.
+  const memo = new Map<string, Reach>();
+  // Each stored host set, as host → labels key, to tell whether asked hosts are among them unchanged.
+  const hostSets = new Map<string, Map<string, string>>();
+  // Reach is computed by one walk at a time: the background and an analysis never race for the CPU.
+  let reachLock: Promise<unknown> = Promise.resolve();
+  let precomputing: Promise<void> | undefined;
+  let precomputeAgain = false;
   let ready = git === undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -204,6 +243,7 @@ export async function createChangesService(
         };
       }
       ready = true;
+      requestPrecompute();
       logger.info(
         {
           branch: result.branch,
@@ -272,53 +312,227 @@ export async function createChangesService(
     timer.unref();
   }
 
-  async function computeReach(commit: ChangeCommit, hosts: readonly SaltHost[]): Promise<Reach> {
-    if (git === undefined) {
-      return { hosts: new Set(), approximate: true, reasons: ['no repository is configured'] };
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = reachLock.then(task, task);
+    reachLock = run.catch(() => undefined);
+    return run;
+  };
+
+  function remember(key: string, sha: string, reach: Reach): void {
+    if (memo.size >= memoLimit) memo.delete(memo.keys().next().value as string);
+    memo.set(`${key}\0${sha}`, reach);
+  }
+
+  function saltCacheFor(key: string): SaltReachCache {
+    let cache = saltCaches.get(key);
+    if (cache === undefined) {
+      if (saltCaches.size >= 2) saltCaches.delete(saltCaches.keys().next().value as string);
+      cache = createSaltReachCache();
+      saltCaches.set(key, cache);
     }
-    try {
-      const snapshot = await git.readTree(commit.sha);
-      const parent = commit.parents[0];
-      const previous = parent === undefined ? undefined : await git.readTree(parent);
-      const paths = commit.files.flatMap((f) =>
-        f.old_path !== undefined && f.old_path !== f.path ? [f.old_path, f.path] : [f.path],
-      );
-      return createSaltReach({
-        snapshot,
-        ...(previous === undefined ? {} : { previous }),
-        hosts,
-        ...(nodegroups === undefined ? {} : { nodegroups }),
-        cache: saltCache,
-      }).reachOfChange(paths);
-    } catch (err) {
-      // Unreadable trees: the widest sound answer, said as such.
-      logger.warn(
-        { sha: commit.sha, error: redactUrls((err as Error).message) },
-        'could not read a commit tree',
-      );
-      return {
-        hosts: new Set(hosts.map((h) => h.id)),
-        approximate: true,
-        reasons: [
-          `the repository could not be read at ${commit.sha.slice(0, 12)}: taken to reach every host`,
-        ],
+    return cache;
+  }
+
+  async function hostSetOf(key: string): Promise<Map<string, string> | undefined> {
+    let set = hostSets.get(key);
+    if (set === undefined) {
+      const stored = await repo.readHostSet(db, key);
+      if (stored === undefined) return undefined;
+      set = new Map(stored.map(([id, labels]) => [id, labelsKey(labels)]));
+      if (hostSets.size >= 4) hostSets.delete(hostSets.keys().next().value as string);
+      hostSets.set(key, set);
+    }
+    return set;
+  }
+
+  function unreadable(commit: ChangeCommit, hosts: readonly SaltHost[], err: unknown): Reach {
+    // Unreadable trees: the widest sound answer, said as such.
+    logger.warn(
+      { sha: commit.sha, error: redactUrls((err as Error).message) },
+      'could not read a commit tree',
+    );
+    return {
+      hosts: new Set(hosts.map((h) => h.id)),
+      approximate: true,
+      reasons: [`the repository could not be read at ${commit.sha.slice(0, 12)}: taken to reach every host`],
+    };
+  }
+
+  /**
+   * Computes and stores the reach of commits over one host set: one tree walk per run of neighbouring
+   * commits on the branch, whatever its length.
+   */
+  async function computeReaches(
+    commits: readonly ChangeCommit[],
+    hosts: readonly SaltHost[],
+    key: string,
+  ): Promise<Map<string, Reach>> {
+    const out = new Map<string, Reach>();
+    if (git === undefined || commits.length === 0) return out;
+    const oldestFirst = [...commits].sort((a, b) => a.position - b.position);
+    const runs: ChangeCommit[][] = [];
+    for (const commit of oldestFirst) {
+      const run = runs.at(-1);
+      const last = run?.at(-1);
+      if (run !== undefined && last !== undefined && commit.position - last.position <= walkGap)
+        run.push(commit);
+      else runs.push([commit]);
+    }
+    const cache = saltCacheFor(key);
+    const rows: Parameters<typeof repo.storeReach>[2][number][] = [];
+    for (const run of runs) {
+      const first = run[0] as ChangeCommit;
+      const last = run.at(-1) as ChangeCommit;
+      const wanted = new Map(run.map((c) => [c.sha, c]));
+      let walk;
+      try {
+        walk = await git.walkTrees(
+          { since: first.parents[0] ?? null, until: last.sha },
+          { wanted: (path) => TEMPLATE_EXTENSIONS.test(path) },
+        );
+      } catch (err) {
+        for (const commit of run) out.set(commit.sha, unreadable(commit, hosts, err));
+        continue;
+      }
+      for (const step of walk) {
+        const commit = wanted.get(step.sha);
+        if (commit === undefined) continue;
+        const reach = createSaltReach({
+          snapshot: step.snapshot,
+          ...(step.previous === undefined ? {} : { previous: step.previous }),
+          hosts,
+          ...(nodegroups === undefined ? {} : { nodegroups }),
+          cache,
+        }).reachOfChange(changedPaths(commit));
+        out.set(commit.sha, reach);
+        remember(key, commit.sha, reach);
+        const all = hosts.length > 0 && reach.hosts.size === hosts.length;
+        rows.push({
+          sha: commit.sha,
+          allHosts: all,
+          hosts: all ? [] : [...reach.hosts].sort(),
+          approximate: reach.approximate,
+          reasons: reach.reasons,
+        });
+      }
+      for (const commit of run) {
+        if (!out.has(commit.sha))
+          out.set(commit.sha, unreadable(commit, hosts, new Error('not on the branch')));
+      }
+    }
+    const entries = hosts.map((h) => [h.id, { ...h.labels }] as [string, Record<string, string>]);
+    await repo.storeReach(db, { key, hosts: entries }, rows);
+    hostSets.set(key, new Map(hosts.map((h) => [h.id, labelsKey(h.labels)])));
+    return out;
+  }
+
+  /**
+   * Each commit's reach over the given hosts: remembered, stored (narrowed when the hosts are among those
+   * it was computed for, with the same labels), or computed afresh over the fleet and these hosts.
+   */
+  async function reachOf(
+    commits: readonly ChangeCommit[],
+    hosts: readonly SaltHost[],
+  ): Promise<Map<string, Reach>> {
+    const key = hostsKey(hosts, nodegroups);
+    const ids = new Set(hosts.map((h) => h.id));
+    const out = new Map<string, Reach>();
+    const unknown: ChangeCommit[] = [];
+    for (const commit of commits) {
+      const known = memo.get(`${key}\0${commit.sha}`);
+      if (known !== undefined) out.set(commit.sha, known);
+      else unknown.push(commit);
+    }
+    if (unknown.length === 0) return out;
+    const missing: ChangeCommit[] = [];
+    const stored = new Map(
+      (
+        await repo.readReach(
+          db,
+          unknown.map((c) => c.sha),
+        )
+      ).map((r) => [r.sha, r]),
+    );
+    for (const commit of unknown) {
+      const row = stored.get(commit.sha);
+      const set = row === undefined ? undefined : await hostSetOf(row.hostSet);
+      if (
+        row === undefined ||
+        set === undefined ||
+        !hosts.every((h) => set.get(h.id) === labelsKey(h.labels))
+      ) {
+        missing.push(commit);
+        continue;
+      }
+      const full: Reach = {
+        hosts: new Set(row.allHosts ? set.keys() : row.hosts),
+        approximate: row.approximate,
+        reasons: row.reasons,
       };
+      const reach = row.hostSet === key ? full : narrowed(full, ids);
+      remember(key, commit.sha, reach);
+      out.set(commit.sha, reach);
+    }
+    if (missing.length === 0) return out;
+    // Over the fleet as well, so that the next analysis of other hosts finds it stored.
+    const fleet = new Map((await repo.listHostLabels(db)).map((h) => [h.id, h] as [string, SaltHost]));
+    for (const h of hosts) fleet.set(h.id, h);
+    const over = [...fleet.values()];
+    const overKey = hostsKey(over, nodegroups);
+    const computed = await exclusive(() => computeReaches(missing, over, overKey));
+    for (const [sha, reach] of computed) {
+      const own = overKey === key ? reach : narrowed(reach, ids);
+      remember(key, sha, own);
+      out.set(sha, own);
+    }
+    return out;
+  }
+
+  /** Newest first, a chunk at a time, the commits of the last 30 days that have no stored reach. */
+  async function precomputeReach(): Promise<void> {
+    while (!stopped && git !== undefined) {
+      const latest = await repo.latestLanded(db);
+      if (latest === undefined) return;
+      const batch = await repo.listCommitsWithoutReach(db, latest - precomputeWindowMs, precomputeChunk);
+      if (batch.length === 0) return;
+      const fleet = await repo.listHostLabels(db);
+      const stored = await exclusive(async () => {
+        const still = new Set(
+          (
+            await repo.readReach(
+              db,
+              batch.map((c) => c.sha),
+            )
+          ).map((r) => r.sha),
+        );
+        const todo = batch.filter((c) => !still.has(c.sha));
+        const done = await computeReaches(todo, fleet, hostsKey(fleet, nodegroups));
+        return todo.length === 0 || done.size > 0;
+      });
+      if (!stored) return;
     }
   }
 
-  function commitReach(commit: ChangeCommit, hosts: readonly SaltHost[], key: string): Promise<Reach> {
-    let byCommit = reaches.get(key);
-    if (byCommit === undefined) {
-      if (reaches.size >= 4) reaches.delete(reaches.keys().next().value as string);
-      byCommit = new Map();
-      reaches.set(key, byCommit);
+  function requestPrecompute(): void {
+    if (precomputing !== undefined) {
+      precomputeAgain = true;
+      return;
     }
-    let reach = byCommit.get(commit.sha);
-    if (reach === undefined) {
-      reach = computeReach(commit, hosts);
-      byCommit.set(commit.sha, reach);
-    }
-    return reach;
+    precomputing = (async () => {
+      do {
+        precomputeAgain = false;
+        const started = Date.now();
+        try {
+          await precomputeReach();
+          logger.debug({ ms: Date.now() - started }, 'reach computed ahead');
+        } catch (err) {
+          if (!stopped)
+            logger.warn({ error: redactUrls((err as Error).message) }, 'could not compute reach ahead');
+        }
+      } while (precomputeAgain && !stopped);
+    })().finally(() => {
+      precomputing = undefined;
+    });
   }
 
   function eventReach(event: ChangeEvent, hosts: readonly SaltHost[]): Reach {
@@ -397,8 +611,8 @@ export async function createChangesService(
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      const inFlight = running;
-      if (inFlight) {
+      const inFlight = Promise.all([running, precomputing]);
+      if (running !== undefined || precomputing !== undefined) {
         // A fetch may take minutes; shutdown does not wait for it past a few seconds.
         let wait: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -451,7 +665,6 @@ export async function createChangesService(
 
     async detail(id) {
       const hosts = await repo.listHostLabels(db);
-      const key = hostsKey(hosts);
       if (/^[0-9a-f]{4,64}$/i.test(id)) {
         const found = await repo.findCommits(db, id.toLowerCase());
         if (found.length > 1) {
@@ -476,7 +689,7 @@ export async function createChangesService(
                 )
               : asAppError(err);
           }
-          const reach = await commitReach(commit, hosts, key);
+          const reach = (await reachOf([commit], hosts)).get(commit.sha) as Reach;
           return { kind: 'commit', commit, patch, reach, hostsTotal: hosts.length };
         }
       }
@@ -492,19 +705,16 @@ export async function createChangesService(
         git === undefined ? Promise.resolve([]) : repo.listCommitsLanded(db, window, limit),
         repo.listEventsLanded(db, window, limit),
       ]);
-      const key = hostsKey(hosts);
+      const reaches = await reachOf(commits, hosts);
       const out: CandidateChange[] = [];
-      // Oldest first, a few at a time: each tree is a git process or two, and a neighbour's parent
-      // is the tree just loaded, which the adapter's tree cache still holds.
-      const oldestFirst = [...commits].reverse();
-      for (let i = 0; i < oldestFirst.length; i += reachConcurrency) {
-        const batch = oldestFirst.slice(i, i + reachConcurrency);
-        const batchReach = await Promise.all(batch.map((c) => commitReach(c, hosts, key)));
-        batch.forEach((c, j) => out.push(candidateOfCommit(c, batchReach[j] as Reach)));
+      for (const commit of [...commits].reverse()) {
+        out.push(candidateOfCommit(commit, reaches.get(commit.sha) as Reach));
       }
       for (const event of events) out.push(candidateOfEvent(event, hosts));
       // Stable: commits landing together keep their order on the branch.
       return out.sort((a, b) => a.landedAt - b.landedAt);
     },
+
+    precomputed: () => precomputing ?? Promise.resolve(),
   };
 }

@@ -139,6 +139,24 @@ export interface IncidentAlertsTable {
   received_at: Generated<Date>;
 }
 
+/** The hosts, with their labels, a stored reach was computed for. */
+export interface ChangeReachHostSetsTable {
+  key: string;
+  hosts: ColumnType<[string, Record<string, string>][], string, string>;
+  created_at: Generated<Date>;
+}
+
+/** A commit's reach over one host set; `all_hosts` stands for every host of the set. */
+export interface ChangeCommitReachTable {
+  sha: string;
+  host_set: string;
+  all_hosts: boolean;
+  hosts: string[];
+  approximate: boolean;
+  reasons: string[];
+  computed_at: Generated<Date>;
+}
+
 export interface Database {
   hosts: HostsTable;
   series: SeriesTable;
@@ -149,6 +167,8 @@ export interface Database {
   change_sync_state: ChangeSyncStateTable;
   change_events: ChangeEventsTable;
   change_event_hosts: ChangeEventHostsTable;
+  change_reach_host_sets: ChangeReachHostSetsTable;
+  change_commit_reach: ChangeCommitReachTable;
   incidents: IncidentsTable;
   incident_verdicts: IncidentVerdictsTable;
   incident_alerts: IncidentAlertsTable;

@@ -165,7 +165,8 @@ const MASTER_ONLY_DIRS = new Set([
   '_cache',
 ]);
 
-const TEMPLATE_EXTENSIONS = /\.(sls|jinja|jinja2|j2|tmpl)$/;
+/** Files Salt renders or imports: the only ones reach reads besides those a commit changes. */
+export const TEMPLATE_EXTENSIONS = /\.(sls|jinja|jinja2|j2|tmpl)$/;
 
 export interface EntryHosts {
   sure: Set<string>;
