@@ -56,6 +56,11 @@ export function toHeatmapResponse(h: Heatmap, metric: HeatmapQuery['metric']) {
       max_bytes: Math.round(r.max),
       values: Array.from(r.values, (v) => (Number.isNaN(v) ? null : Math.round(v * 100))),
     })),
+    /** The average host's `node_memory_*` components per column, bytes, for "what grew" over time. */
+    composition: h.composition.map((c) => ({
+      metric: c.metric,
+      values: Array.from(c.values, (v) => (Number.isNaN(v) ? null : Math.round(v))),
+    })),
   };
 }
 

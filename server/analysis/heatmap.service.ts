@@ -3,6 +3,7 @@ import { meanSlotSeconds } from '../storage/storage.repository.ts';
 import type { FleetData } from './analysis.models.ts';
 import { readFleetMeans } from './analysis.repository.ts';
 import type { AnalysisWindow } from './analysis.service.ts';
+import { MEMORY_COMPONENTS } from './host-onset.ts';
 
 const totalKey = 'node_memory_MemTotal_bytes';
 const freeKey = 'node_memory_MemFree_bytes';
@@ -23,6 +24,8 @@ export interface Heatmap {
   step: number;
   columns: number;
   rows: HeatmapRow[];
+  /** What used memory is made of on the average host, per column: bytes, NaN where no host sent it. */
+  composition: { metric: string; values: Float64Array }[];
 }
 
 export const heatmapSlotMs = meanSlotSeconds * 1000;
@@ -35,13 +38,28 @@ export function defaultHeatmapStep(window: AnalysisWindow): number {
 }
 
 /**
- * Used memory (MemTotal − MemFree) of every host, averaged per column and normalised per host. A host whose
+ * Used memory (MemTotal − MemFree) of every host, averaged per column and normalised per host, and the
+ * components of used memory on the average host. A host whose
  * used memory moves less than 2% of its RAM is scaled by that 2% so its noise does not look like growth.
  */
 export function buildHeatmap(fleet: FleetData, step: number): Heatmap {
   const columns = Math.max(1, Math.ceil((fleet.to - fleet.from) / step));
   const rows: HeatmapRow[] = [];
+  const composition = MEMORY_COMPONENTS.map((metric) => ({
+    metric,
+    sum: new Float64Array(columns),
+    hosts: new Uint32Array(columns),
+  }));
   for (const host of fleet.hosts) {
+    for (const part of composition) {
+      const series = host.series.get(part.metric);
+      if (!series) continue;
+      columnMeans(series.ts, series.values, fleet.from, step, columns).forEach((v, c) => {
+        if (Number.isNaN(v)) return;
+        part.sum[c] = (part.sum[c] as number) + v;
+        part.hosts[c] = (part.hosts[c] as number) + 1;
+      });
+    }
     const total = host.series.get(totalKey);
     const free = host.series.get(freeKey);
     if (!total || !free) continue;
@@ -64,7 +82,20 @@ export function buildHeatmap(fleet: FleetData, step: number): Heatmap {
     for (let c = 0; c < columns; c++) used[c] = ((used[c] as number) - min) / range;
     rows.push({ host: host.host, min, max, values: used });
   }
-  return { from: fleet.from, to: fleet.to, step, columns, rows };
+  return {
+    from: fleet.from,
+    to: fleet.to,
+    step,
+    columns,
+    rows,
+    // A mean over the hosts that reported, so a host going offline does not show as a dip.
+    composition: composition
+      .filter((part) => part.hosts.some((n) => n > 0))
+      .map((part) => ({
+        metric: part.metric,
+        values: part.sum.map((v, c) => ((part.hosts[c] as number) > 0 ? v / (part.hosts[c] as number) : NaN)),
+      })),
+  };
 }
 
 function columnMeans(ts: Float64Array, values: Float64Array, from: number, step: number, columns: number) {
@@ -83,11 +114,14 @@ export interface HeatmapService {
   heatmap(window: AnalysisWindow, step: number): Promise<Heatmap>;
 }
 
-/** Reads only the two series the heatmap needs, not everything an analysis does. */
+/** Reads only the memory series the heatmap needs, not the slab and process series an analysis reads. */
 export function createHeatmapService(db: Db): HeatmapService {
   return {
     async heatmap(window, step) {
-      const fleet = await readFleetMeans(db, { ...window, metrics: [totalKey, freeKey] });
+      const fleet = await readFleetMeans(db, {
+        ...window,
+        metrics: [totalKey, freeKey, ...MEMORY_COMPONENTS],
+      });
       return buildHeatmap(fleet, step);
     },
   };

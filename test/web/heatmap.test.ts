@@ -59,6 +59,7 @@ describe('heatmap', () => {
     );
     expect(heat.columns).toBe(4);
     expect(heat.rows.map((r) => r.host)).toEqual(['a', 'flat']);
+    expect(heat.composition).toEqual([]);
     const a = heat.rows[0]!;
     expect([...a.values.slice(0, 2)]).toEqual([0, 0.5]);
     expect(a.values[2]).toBeNaN();
@@ -81,6 +82,12 @@ describe('heatmap', () => {
       for (const v of h.values) if (v !== null) expect(Number.isInteger(v) && v >= 0 && v <= 100).toBe(true);
       expect(h.max_bytes).toBeGreaterThan(h.min_bytes);
     }
+    const composition = res.body.composition as { metric: string; values: (number | null)[] }[];
+    expect(composition.map((c) => c.metric)).toContain('node_memory_SReclaimable_bytes');
+    const slab = composition.find((c) => c.metric === 'node_memory_SReclaimable_bytes')!.values;
+    expect(slab).toHaveLength(144);
+    // Twelve hours of a 40 MiB/h leak on the average host.
+    expect((slab.at(-2) as number) - (slab[1] as number)).toBeGreaterThan(300 * 2 ** 20);
     // The leak makes the late columns the hot ones on most hosts.
     const hot = (res.body.hosts as { values: (number | null)[] }[]).filter(
       (h) => (h.values.at(-2) ?? 0) > 70,

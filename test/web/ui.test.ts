@@ -28,7 +28,8 @@ beforeAll(async () => {
   mkdirSync(artifactsDir, { recursive: true });
   ensureWebBuild();
   browser = await launchChromium();
-  t = await createTestOnset({ PORT: '0' });
+  // The incident is from 2017: keep background retention from dropping it while the tests run.
+  t = await createTestOnset({ PORT: '0', ONSET_RETENTION: '36500d' });
   base = `http://127.0.0.1:${(await t.onset.start()).port}`;
   const sim = await loadIncident(t, incidentScenario('web-ui', 30, 7), { note: hostile });
   target = sim.fleet.hosts[0]?.host as string;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
   });
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -87,6 +88,8 @@ describe('web UI in Chromium', () => {
     expect(await page.textContent('.slab-caches, .grew')).toContain('dentry');
     expect(await page.locator('.heatmap-canvas').count()).toBe(1);
     await page.waitForSelector('.spread .u-over');
+    await page.waitForSelector('.composition .u-over');
+    expect(await page.textContent('.composition .u-legend')).toContain('SReclaimable');
     await shot('what-changed');
   }, 120_000);
 

@@ -1,6 +1,7 @@
 import { api, query, type AnalysisResponse, type HeatmapResponse } from '../api.ts';
 import { heatmapChart } from '../charts/heatmap.ts';
 import { onsetHistogram } from '../charts/onset-histogram.ts';
+import { stackedChart } from '../charts/stacked-chart.ts';
 import { h, replaceChildren, status } from '../dom.ts';
 import {
   formatBytes,
@@ -55,6 +56,7 @@ function renderResults(
   const heatmap = heatmapChart({ heat, onsets, fleetOnset, onSelect: openHost });
   cleanups.push(heatmap.destroy);
   const histogram = h('div', { class: 'chart' });
+  const composition = h('div', { class: 'chart' });
 
   replaceChildren(
     results,
@@ -67,11 +69,25 @@ function renderResults(
         : heatmap.element,
     ),
     a.onset ? section('spread', 'Spread of onsets', histogram, earliestHosts(a, w)) : null,
-    section('grew', 'What grew', whatGrew(a)),
+    section('grew', 'What grew', compositionFigure(heat, composition), whatGrew(a)),
     section('suspects', 'Suspects', suspectList(a.suspects)),
   );
   if (a.onset && fleetOnset !== undefined)
     cleanups.push(onsetHistogram(histogram, [...onsets.values()], fleetOnset));
+  if (heat.composition.length > 0) {
+    const from = Date.parse(heat.from);
+    const step = heat.step_seconds * 1000;
+    const chart = stackedChart(
+      composition,
+      {
+        times: Array.from({ length: heat.columns }, (_, c) => from + (c + 0.5) * step),
+        parts: heat.composition.map((p) => ({ label: shortMetric(p.metric), values: p.values })),
+      },
+      260,
+    );
+    if (fleetOnset !== undefined) chart.markOnset({ at: fleetOnset });
+    cleanups.push(chart.destroy);
+  }
   return cleanups;
 }
 
@@ -151,37 +167,56 @@ interface GrowthRow {
 
 function growthTable(caption: string, rows: GrowthRow[], shareLabel = 'share of growth'): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'muted' }, `${caption}: nothing grew.`);
+  // Scrolls sideways rather than spilling into its neighbour on a narrow screen.
   return h(
-    'table',
-    { class: 'growth' },
-    h('caption', null, caption),
+    'div',
+    { class: 'table-scroll' },
     h(
-      'thead',
-      null,
+      'table',
+      { class: 'growth' },
+      h('caption', null, caption),
       h(
-        'tr',
+        'thead',
         null,
-        h('th', { scope: 'col' }, 'name'),
-        h('th', { scope: 'col' }, shareLabel),
-        h('th', { scope: 'col' }, 'grew'),
-        h('th', { scope: 'col' }, 'rate per host'),
-      ),
-    ),
-    h(
-      'tbody',
-      null,
-      rows.map((r) => {
-        const bar = h('span', { class: 'bar' });
-        bar.style.width = `${Math.max(0, Math.min(1, r.share)) * 100}%`;
-        return h(
+        h(
           'tr',
           null,
-          h('th', { scope: 'row' }, h('code', null, r.name)),
-          h('td', { class: 'share' }, h('span', { class: 'bar-track' }, bar), formatPercent(r.share)),
-          h('td', null, formatBytes(r.bytes)),
-          h('td', null, `${formatBytes(r.rate_per_hour)}/h`),
-        );
-      }),
+          h('th', { scope: 'col' }, 'name'),
+          h('th', { scope: 'col' }, shareLabel),
+          h('th', { scope: 'col' }, 'grew'),
+          h('th', { scope: 'col' }, 'rate per host'),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.map((r) => {
+          const bar = h('span', { class: 'bar' });
+          bar.style.width = `${Math.max(0, Math.min(1, r.share)) * 100}%`;
+          return h(
+            'tr',
+            null,
+            h('th', { scope: 'row' }, h('code', null, r.name)),
+            h('td', { class: 'share' }, h('span', { class: 'bar-track' }, bar), formatPercent(r.share)),
+            h('td', null, formatBytes(r.bytes)),
+            h('td', null, `${formatBytes(r.rate_per_hour)}/h`),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+function compositionFigure(heat: HeatmapResponse, chart: HTMLElement): HTMLElement | null {
+  if (heat.composition.length === 0) return null;
+  return h(
+    'figure',
+    { class: 'composition' },
+    chart,
+    h(
+      'figcaption',
+      { class: 'muted' },
+      `Used memory of the average host (over the ${heat.hosts.length} hosts that sent memory), part by part; dashed line: the fleet onset.`,
     ),
   );
 }
