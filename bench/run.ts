@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { analysisBench } from './analysis.bench.ts';
+import { changesBench } from './changes.bench.ts';
 import { ingestBench } from './ingest.bench.ts';
 import { storageBench } from './storage.bench.ts';
 
@@ -10,6 +11,7 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '4' },
     'analysis-hosts': { type: 'string', default: '1000,5000' },
+    'changes-commits': { type: 'string', default: '20000' },
   },
 });
 
@@ -19,6 +21,12 @@ const sections: Record<string, () => Promise<void>> = {
   analysis: () =>
     analysisBench({
       hosts: (values['analysis-hosts'] as string).split(',').map(Number),
+      runs: Number(values.runs),
+    }),
+  changes: () =>
+    changesBench({
+      commits: Number(values['changes-commits']),
+      hosts: Number(values.hosts),
       runs: Number(values.runs),
     }),
 };
