@@ -1,7 +1,7 @@
 /**
  * `npm run eval`: the analysis against the simulator's ground truth over a fixed set of fleets.
  *
- *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--json]
+ *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--json] [--skip-ranking]
  *
  * Report on `test`; adjust only on `tune` (different seeds). Each section measures one part of the analysis
  * per fleet and prints its own figures; add a section (e.g. change ranking) by adding to `sections`.
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { analyzeFleet, type FleetAnalysis } from '../server/analysis/analyze-fleet.ts';
 import { simulateFleet, type FleetScenario, type FleetTruth } from '../server/sim/fleet-sim.ts';
 import { evalScenarios } from '../server/sim/scenarios.ts';
+import { rankingSection } from './eval-ranking.ts';
 
 const MINUTE = 60_000;
 
@@ -23,7 +24,7 @@ interface Case {
 
 interface Section {
   title: string;
-  measure(c: Case): void;
+  measure(c: Case): void | Promise<void>;
   report(): Record<string, unknown>;
   print(report: Record<string, unknown>): string[];
 }
@@ -178,6 +179,7 @@ async function run(): Promise<void> {
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'skip-ranking': { type: 'boolean', default: false },
     },
   });
   const set = values.set === 'tune' ? 'tune' : 'test';
@@ -185,6 +187,7 @@ async function run(): Promise<void> {
   if (values.only) scenarios = scenarios.filter((s) => s.name.includes(values.only!));
   if (values.limit) scenarios = scenarios.slice(0, Number(values.limit));
   const sections: Section[] = [onsetSection()];
+  if (!values['skip-ranking']) sections.push(rankingSection({ verbose: values.verbose }));
   let analysisMs = 0;
   let samples = 0;
   let hosts = 0;
@@ -197,7 +200,7 @@ async function run(): Promise<void> {
     const result = analyzeFleet(fleet);
     analysisMs += performance.now() - t0;
     const c: Case = { scenario, truth, result, variant: variantOf(scenario) };
-    for (const section of sections) section.measure(c);
+    for (const section of sections) await section.measure(c);
     if (values.verbose) process.stderr.write(describe(c) + '\n');
   }
   const timing = {

@@ -6,21 +6,23 @@
  * outside the list, landing at an unknown time). P(c | data) ∝ prior(c) · P(onset times | c) · P(who changed | c).
  *
  * Timing. A change that lands at L is applied by each host it reaches at its next scheduled run (highstate
- * with splay, cron, a push): the onsets of the hosts it explains are uniform over a window [s, s + W], with
- * Gaussian edges of width σ (clock skew, the onset's own uncertainty); with probability ε a reached host's
- * onset is unrelated (uniform over the analysis window). W, the spread, has a log-uniform prior and is
- * integrated out: the spread of the onsets teaches it. σ is half the clock skew bound. The start delay d = s − L is 0.85·Exp(τ) +
- * 0.15·LogUniform(τ, 3 d) (slow leaks show late), with τ learned from `confirmedLags`; an onset more than
- * the clock skew before L is a violation only the ε term explains. Under H0, s is uniform over the window.
- * Known per-host apply times (change events) replace the window: onset − apply is a detection delay.
+ * with splay, cron, a push): the onsets of the hosts it explains are uniform over a window [s, s + W],
+ * blurred by the onset's error: Gaussian of width σ (half the clock-skew bound, or the onset's own
+ * interval) for most hosts, Laplace of 30 min for a quarter (a slow leak's bend is hard to date); with
+ * probability ε a reached host's onset is unrelated (uniform over the analysis window). W has a
+ * log-uniform prior and is integrated out: the spread of the onsets teaches it. The start delay d = s − L
+ * is 0.85·Exp(τ) + 0.15·LogUniform(τ, 3 d) (slow leaks show late), τ learned from `confirmedLags`; before
+ * L it falls off as a Gaussian of the skew. Under H0, s is uniform over the window. Known per-host apply
+ * times (change events) replace the window: onset − apply is a detection delay.
  *
- * Scope. The 2×2 table reached × changed. Under c, P(changed | reached) ~ Beta(4, 1) and P(changed | not
- * reached) ~ Beta(1, 19), the background; an approximate reach may be too wide, so the change reaches some
- * Salt-like target within it, as under H0. Under H0 the unlisted change targets as Salt does (every host, or hosts by grain
- * values, each such target equally likely) or has no structure (one rate ~ Beta(1, 1)): the ratio is a
- * Bayes factor for the table's association, a Bayesian counterpart of Fisher's exact test, that does not
- * reward a candidate for a role-shaped match an unlisted role-targeted change would explain as well.
- * Affected hosts outside the reach are background in time too: a change reaching none explains nothing.
+ * Scope. Who changed, given the hosts a change reaches: within each role a reached host changes at its own
+ * rate ~ Beta(1, 1) (a change shows on some workloads only, and detection misses more on some), an
+ * unreached host at the background rate ~ Beta(1, 19). Under H0 the unlisted change reaches a Salt-like
+ * target (every host, or hosts by grain values and their unions), each equally likely; an approximate
+ * reach may be too wide, so its change reaches a Salt-like target within it. The ratio is a Bayes factor
+ * for the reached × changed table, a Bayesian counterpart of Fisher's exact test: unreached hosts that
+ * changed count heavily against a change, reached hosts that stayed flat less so. Affected hosts outside
+ * the reach are background in time too: a change reaching none of them explains nothing.
  *
  * The change. A change that reaches no host, or a revert landing after the onset, is not a suspect. Size
  * and custom modules make a weak prior; a change reverted after the onset counts twice.
@@ -55,6 +57,12 @@ export interface RankInput {
   clockSkewMs?: number;
   /** Leave out suspects below this posterior; default 0.01. */
   minScore?: number;
+  /**
+   * Leave out suspects whose evidence (timing × scope) against an unlisted change is weaker than this
+   * power of ten; default 0.5 (substantial, on Jeffreys' scale). A diffuse cluster that no change explains better
+   * than chance then has no suspects.
+   */
+  minLog10BayesFactor?: number;
 }
 
 export interface SuspectEvidence {
@@ -99,7 +107,10 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
 export const RANKING_MODEL = {
   clockSkewMs: 5 * MINUTE,
   /** Share of reached, affected hosts whose onset is unrelated to the change. */
-  unrelated: 0.03,
+  unrelated: 0.05,
+  /** Share of onsets placed off by tens of minutes (a slow leak's bend is hard to date), and that scale. */
+  onsetErrorShare: 0.25,
+  onsetErrorMs: 30 * MINUTE,
   /** Prior mean start delay, and how many incidents' worth of weight it has against `confirmedLags`. */
   startDelayMs: 15 * MINUTE,
   startDelayWeight: 2,
@@ -111,17 +122,17 @@ export const RANKING_MODEL = {
   /** Detection delay after a known apply: mostly minutes, sometimes hours. */
   detectFastMs: 10 * MINUTE,
   detectSlowMs: 3 * HOUR,
-  reached: [4, 1] as const,
+  reached: [1, 1] as const,
   unreached: [1, 19] as const,
-  none: [1, 1] as const,
   /** Label values whose unions an unlisted change may target, and the most values listed singly. */
   noneMaxUnionValues: 8,
   noneMaxLabelValues: 40,
   /** Prior weight of "none of these", in units of an ordinary candidate. */
   noneWeight: 1,
   revertedWeight: 2,
-  /** Suspects below this posterior are left out. */
+  /** Suspects below this posterior, or with weaker evidence than this against H0, are left out. */
   minScore: 0.01,
+  minLog10BayesFactor: 0.5,
   maxSuspects: 20,
 };
 
@@ -190,7 +201,8 @@ export function rankChanges(input: RankInput): Suspect[] {
   const all = windowLogLik(affected);
   const logNoneTiming = logIntegral(all, grid, () => -Math.log(span));
   const targets = saltLikeTargets(input.analysis.hosts, universe);
-  const logNoneScope = unknownTargetScope(targets, universe, universe, affectedSet);
+  const scope: ScopeContext = { universe, affected: affectedSet, groupOf: hostGroups(input.analysis.hosts) };
+  const logNoneScope = unknownTargetScope(targets, universe, scope);
   const logNone = Math.log(m.noneWeight) + logNoneTiming + logNoneScope;
 
   const revertsAfter = input.candidates.filter((c) => c.revertOf !== undefined && c.landedAt > first + skew);
@@ -217,9 +229,8 @@ export function rankChanges(input: RankInput): Suspect[] {
     };
     // An approximate reach may be too wide: the change reaches some Salt-like target within it.
     const logScope = c.reach.approximate
-      ? unknownTargetScope(targets, reached, universe, affectedSet)
-      : logBetaBinomial(counts.affectedReached, counts.reached, m.reached) +
-        logBetaBinomial(counts.unreachedChanged, counts.unreachedTotal, m.unreached);
+      ? unknownTargetScope(targets, reached, scope)
+      : targetScope(reached, scope);
 
     const known = c.appliedAt;
     const byApply = known === undefined ? [] : explained.filter((h) => known.has(h.host));
@@ -253,7 +264,11 @@ export function rankChanges(input: RankInput): Suspect[] {
   const logZ = logSumExp([logNone, ...scored.map((s) => s.logPost)]);
   const ranked = scored
     .map((s) => ({ s, score: Math.exp(s.logPost - logZ) }))
-    .filter(({ score }) => score >= (input.minScore ?? m.minScore))
+    .filter(
+      ({ s, score }) =>
+        score >= (input.minScore ?? m.minScore) &&
+        (s.timingBf + s.scopeBf) / Math.LN10 >= (input.minLog10BayesFactor ?? m.minLog10BayesFactor),
+    )
     .sort(
       (x, y) =>
         y.score - x.score ||
@@ -310,37 +325,64 @@ function saltLikeTargets(hosts: FleetAnalysis['hosts'], universe: ReadonlySet<st
   return targets;
 }
 
+interface ScopeContext {
+  universe: ReadonlySet<string>;
+  affected: ReadonlySet<string>;
+  /** Hosts by role: how often a reached host shows the change differs by workload (and by detection). */
+  groupOf: ReadonlyMap<string, string>;
+}
+
 /**
- * log P(who changed | the change reaches an unknown Salt-like target within `within`). Half the prior goes
- * to the targets, spread evenly (a larger family costs more), half to no structure: one rate ~ Beta(1, 1)
- * over `within`. Hosts outside `within` change only as background.
+ * Groups for the per-group rate: the `role` label, else the first label with a few values, else one group.
+ */
+function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
+  const keys = new Set(hosts.flatMap((h) => Object.keys(h.labels)));
+  const distinct = (key: string): number => new Set(hosts.map((h) => h.labels[key])).size;
+  const key = keys.has('role')
+    ? 'role'
+    : [...keys].sort().find((k) => distinct(k) >= 2 && distinct(k) <= RANKING_MODEL.noneMaxUnionValues);
+  return new Map(hosts.map((h) => [h.host, key === undefined ? '' : (h.labels[key] ?? '')]));
+}
+
+/**
+ * log P(who changed | the change reaches `reached`): within each group a reached host changes at its own
+ * rate ~ Beta(1, 1); an unreached host changes at the background rate ~ Beta(1, 19).
+ */
+function targetScope(reached: ReadonlySet<string>, ctx: ScopeContext): number {
+  const m = RANKING_MODEL;
+  const groups = new Map<string, [number, number]>();
+  let unreachedChanged = 0;
+  for (const h of ctx.universe) {
+    const changed = ctx.affected.has(h);
+    if (!reached.has(h)) {
+      if (changed) unreachedChanged++;
+      continue;
+    }
+    const g = ctx.groupOf.get(h) ?? '';
+    const counts = groups.get(g) ?? [0, 0];
+    counts[0] += changed ? 1 : 0;
+    counts[1] += 1;
+    groups.set(g, counts);
+  }
+  let total = logBetaBinomial(unreachedChanged, ctx.universe.size - reached.size, m.unreached);
+  for (const [k, n] of groups.values()) total += logBetaBinomial(k, n, m.reached);
+  return total;
+}
+
+/**
+ * log P(who changed | the change reaches an unknown Salt-like target within `within`), each target equally
+ * likely (a larger family costs more).
  */
 function unknownTargetScope(
   targets: readonly Set<string>[],
   within: ReadonlySet<string>,
-  universe: ReadonlySet<string>,
-  affected: ReadonlySet<string>,
+  ctx: ScopeContext,
 ): number {
-  const m = RANKING_MODEL;
-  let affectedWithin = 0;
-  for (const h of affected) if (within.has(h)) affectedWithin++;
-  const scope = (size: number, hit: number): number =>
-    logBetaBinomial(hit, size, m.reached) +
-    logBetaBinomial(affected.size - hit, universe.size - size, m.unreached);
   const terms = targets.map((target) => {
-    let size = 0;
-    let hit = 0;
-    for (const h of target) {
-      if (!within.has(h)) continue;
-      size++;
-      if (affected.has(h)) hit++;
-    }
-    return scope(size, hit) - Math.log(targets.length);
+    const reached = new Set([...target].filter((h) => within.has(h)));
+    return targetScope(reached, ctx);
   });
-  const flat =
-    logBetaBinomial(affectedWithin, within.size, m.none) +
-    logBetaBinomial(affected.size - affectedWithin, universe.size - within.size, m.unreached);
-  return Math.log(0.5) + logMix(logSumExp(terms), flat);
+  return logSumExp(terms) - Math.log(targets.length);
 }
 
 /**
@@ -380,6 +422,9 @@ function makeGrid(first: number, affected: readonly AffectedHost[], span: number
 function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
   const eps = RANKING_MODEL.unrelated;
   const logRelated = Math.log(1 - eps);
+  const b = RANKING_MODEL.onsetErrorMs;
+  const logCore = Math.log(1 - RANKING_MODEL.onsetErrorShare);
+  const logBroad = Math.log(RANKING_MODEL.onsetErrorShare);
   const logSpreadPrior = -Math.log(grid.spreads.length);
   const out = new Float64Array(grid.s.length);
   const perSpread = new Float64Array(grid.spreads.length);
@@ -391,8 +436,9 @@ function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
       for (const h of hosts) {
         const lag = h.ts - s;
         const outside = lag < 0 ? -lag : lag > w ? lag - w : 0;
-        const logK = -0.5 * (outside / h.sigma) ** 2 - Math.log(w + SQRT_2PI * h.sigma);
-        total += logMix(logRelated + logK, grid.logPerHostBackground);
+        const core = logCore - 0.5 * (outside / h.sigma) ** 2 - Math.log(w + SQRT_2PI * h.sigma);
+        const broad = logBroad - outside / b - Math.log(w + 2 * b);
+        total += logMix(logRelated + logMix(core, broad), grid.logPerHostBackground);
       }
       perSpread[j] = logSpreadPrior + total;
     }
