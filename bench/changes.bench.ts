@@ -355,6 +355,8 @@ export async function changesBench(options: { commits: number; hosts: number; ru
     line(
       `| ranking: \`candidates()\` (${fmt(candidates)} commits in 3 days) + \`rankChanges\` (${fmt(suspects)} suspects), warm | ${millis(median(ranking))} | 200 ms |`,
     );
+    line(`| of which \`candidates()\` (stored reach) | ${millis(median(candidatesMs))} | |`);
+    line(`| of which \`rankChanges\` | ${millis(median(rankMs))} | |`);
     line(
       `| ranking, first call after the sync (stored reach read from PostgreSQL) | ${millis(coldRanking)} | |`,
     );
