@@ -17,6 +17,8 @@ COPY bin ./bin
 COPY server ./server
 COPY migrations ./migrations
 COPY --from=web /app/web/dist ./web/dist
+# A named volume mounted here takes this ownership.
+RUN mkdir /data && chown node:node /data
 USER node
 ENV HOST=0.0.0.0 PORT=8080 ONSET_DATA_DIR=/data
 EXPOSE 8080
