@@ -420,25 +420,38 @@ function makeGrid(first: number, affected: readonly AffectedHost[], span: number
  * prior over the grid of spreads).
  */
 function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
-  const eps = RANKING_MODEL.unrelated;
-  const logRelated = Math.log(1 - eps);
-  const b = RANKING_MODEL.onsetErrorMs;
-  const logCore = Math.log(1 - RANKING_MODEL.onsetErrorShare);
-  const logBroad = Math.log(RANKING_MODEL.onsetErrorShare);
+  const m = RANKING_MODEL;
+  const b = m.onsetErrorMs;
+  const background = Math.exp(grid.logPerHostBackground);
   const logSpreadPrior = -Math.log(grid.spreads.length);
+  const n = hosts.length;
+  const ts = Float64Array.from(hosts, (h) => h.ts);
+  const halfInvVar = Float64Array.from(hosts, (h) => 0.5 / (h.sigma * h.sigma));
+  // The normalising constants depend on the spread, not on the window's start: computed once.
+  const core = new Float64Array(grid.spreads.length * n);
+  const broad = new Float64Array(grid.spreads.length);
+  grid.spreads.forEach((w, j) => {
+    broad[j] = ((1 - m.unrelated) * m.onsetErrorShare) / (w + 2 * b);
+    hosts.forEach((h, k) => {
+      core[j * n + k] = ((1 - m.unrelated) * (1 - m.onsetErrorShare)) / (w + SQRT_2PI * h.sigma);
+    });
+  });
   const out = new Float64Array(grid.s.length);
   const perSpread = new Float64Array(grid.spreads.length);
   for (let i = 0; i < grid.s.length; i++) {
     const s = grid.s[i] as number;
     for (let j = 0; j < grid.spreads.length; j++) {
       const w = grid.spreads[j] as number;
+      const broadJ = broad[j] as number;
       let total = 0;
-      for (const h of hosts) {
-        const lag = h.ts - s;
+      for (let k = 0; k < n; k++) {
+        const lag = (ts[k] as number) - s;
         const outside = lag < 0 ? -lag : lag > w ? lag - w : 0;
-        const core = logCore - 0.5 * (outside / h.sigma) ** 2 - Math.log(w + SQRT_2PI * h.sigma);
-        const broad = logBroad - outside / b - Math.log(w + 2 * b);
-        total += logMix(logRelated + logMix(core, broad), grid.logPerHostBackground);
+        const density =
+          (core[j * n + k] as number) * Math.exp(-outside * outside * (halfInvVar[k] as number)) +
+          broadJ * Math.exp(-outside / b) +
+          background;
+        total += Math.log(density);
       }
       perSpread[j] = logSpreadPrior + total;
     }
