@@ -17,6 +17,7 @@ import type { IncidentsService } from './incidents/incidents.service.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import type { IngestService } from './ingest/ingest.service.ts';
 import type { Logger } from './logger.ts';
+import { remoteWriteRoutes } from './prometheus/remote-write.routes.ts';
 import type { ReportService } from './report/report.service.ts';
 import { seriesRoutes } from './series/series.routes.ts';
 import type { TokenService } from './tokens/tokens.service.ts';
@@ -71,6 +72,14 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(
     ingestRoutes({
+      tokens: deps.tokens,
+      ingest: deps.ingest,
+      metrics: deps.metrics,
+      maxBodyBytes: deps.maxBodyBytes,
+    }),
+  );
+  app.use(
+    remoteWriteRoutes({
       tokens: deps.tokens,
       ingest: deps.ingest,
       metrics: deps.metrics,
