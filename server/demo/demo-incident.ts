@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FleetData, SeriesKey } from '../analysis/analysis.models.ts';
+import { analysisMetrics } from '../analysis/analysis.service.ts';
 import { NOISE_PRESETS, simulateFleet, type FleetScenario, type FleetTruth } from '../sim/fleet-sim.ts';
 import { writeSaltRepository, type SaltRepository } from '../sim/salt-repo.ts';
 
@@ -39,6 +40,16 @@ export function demoScenario(o: DemoScenarioOptions): FleetScenario {
     },
     noise: { ...NOISE_PRESETS.medium },
   };
+}
+
+/**
+ * The series the analysis reads, plus the two slab caches that matter here: a fraction of what the
+ * simulator reports, so loading it is quick and the answer the same.
+ */
+export function analysedSeries(key: SeriesKey): boolean {
+  const metric = key.replace(/\{.*$/, '');
+  if (!analysisMetrics.includes(metric)) return false;
+  return !metric.startsWith('node_slabinfo') || /slab="(dentry|inode_cache)"/.test(key);
 }
 
 export interface DemoIncident {
