@@ -22,9 +22,9 @@ import type { ReportService } from './report/report.service.ts';
 import { seriesRoutes } from './series/series.routes.ts';
 import type { TokenService } from './tokens/tokens.service.ts';
 import { heatmapRoutes } from './analysis/heatmap.routes.ts';
-import { createHeatmapService } from './analysis/heatmap.service.ts';
+import type { HeatmapService } from './analysis/heatmap.service.ts';
 import { loadWebSession, webSessionRoutes } from './web-session/web-session.routes.ts';
-import { createWebSessionService } from './web-session/web-session.service.ts';
+import type { WebSessionService } from './web-session/web-session.service.ts';
 import { webUi } from './web-session/web-ui.static.ts';
 
 export interface Readiness {
@@ -43,6 +43,8 @@ export interface AppDeps {
   incidents: IncidentsService;
   report: ReportService;
   alertmanager: AlertmanagerService;
+  heatmap: HeatmapService;
+  webSessions: WebSessionService;
   /** Shared secret of push webhooks; without it they are refused. */
   webhookSecret?: string | undefined;
   readiness: Readiness;
@@ -57,8 +59,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestLog(deps.logger));
   app.use(timeRequests(deps.metrics));
-  const webSessions = createWebSessionService(deps.tokens);
-  app.use('/api', loadWebSession(webSessions));
+  app.use('/api', loadWebSession(deps.webSessions));
 
   app.get('/healthz', (_req, res) => {
     const pending = deps.readiness.pending();
@@ -104,8 +105,8 @@ export function createApp(deps: AppDeps): Express {
       maxBodyBytes: deps.maxBodyBytes,
     }),
   );
-  app.use(heatmapRoutes({ tokens: deps.tokens, heatmap: createHeatmapService(deps.database.db) }));
-  app.use(webSessionRoutes({ tokens: deps.tokens, sessions: webSessions }));
+  app.use(heatmapRoutes({ tokens: deps.tokens, heatmap: deps.heatmap }));
+  app.use(webSessionRoutes({ tokens: deps.tokens, sessions: deps.webSessions }));
 
   app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'no such API endpoint')));
   app.use(webUi(webDir));

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAnalysisService, type AnalysisService } from './analysis/analysis.service.ts';
+import { createHeatmapService } from './analysis/heatmap.service.ts';
 import { createApp } from './app.ts';
 import { createChangesService, type ChangesService } from './changes/changes.service.ts';
 import { ConfigError, isLoopback, type Config } from './config.ts';
@@ -23,6 +24,7 @@ import {
   type StorageService,
 } from './storage/storage.service.ts';
 import { createTokenService, type TokenService } from './tokens/tokens.service.ts';
+import { createWebSessionService } from './web-session/web-session.service.ts';
 
 export interface Onset {
   config: Config;
@@ -96,6 +98,8 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
     incidents,
     report: createReportService({ incidents, analysis, changes }),
     alertmanager: createAlertmanagerService({ incidents }),
+    heatmap: createHeatmapService(database.db),
+    webSessions: createWebSessionService(tokens),
     webhookSecret: config.git.webhookSecret,
     readiness,
     maxBodyBytes: config.http.maxBodyBytes,
