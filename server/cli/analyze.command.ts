@@ -110,7 +110,9 @@ export function describe(r: AnalysisResponse): string {
     suspects.length ? 'suspects:' : 'suspects: none (no configuration repository, or no change fits)',
   );
   suspects.slice(0, 5).forEach((s, i) => {
-    lines.push(`  ${i + 1}. ${('sha' in s ? s.sha : s.id).slice(0, 10)}  ${s.score.toFixed(2)}  ${s.subject}`);
+    lines.push(
+      `  ${i + 1}. ${('sha' in s ? s.sha : s.id).slice(0, 10)}  ${s.score.toFixed(2)}  ${s.subject}`,
+    );
     for (const reason of s.reasons) lines.push(`       - ${reason}`);
   });
   lines.push('', 'affected hosts:');
