@@ -15,13 +15,23 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** A fresh database for one benchmark section; dropped again by the returned function. */
-export async function freshDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database for one benchmark section; dropped again by the returned function. With `keep`,
+ * an existing one is reused and kept, so a long load that was interrupted can resume.
+ */
+export async function freshDatabase(
+  name: string,
+  keep = false,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: benchAdminUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
+  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+  if (!keep || !exists) {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  }
   await admin.end();
+  if (keep) return { url: withDatabase(benchAdminUrl, name), drop: async () => {} };
   return {
     url: withDatabase(benchAdminUrl, name),
     async drop() {

@@ -10,6 +10,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     hosts: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '4' },
+    // Reuse and keep the storage section's database: a long load resumes where it stopped.
+    resume: { type: 'boolean', default: false },
     'analysis-hosts': { type: 'string', default: '1000,5000' },
     'changes-commits': { type: 'string', default: '20000' },
   },
@@ -17,7 +19,8 @@ const { values } = parseArgs({
 
 const sections: Record<string, () => Promise<void>> = {
   ingest: () => ingestBench({ runs: Number(values.runs), rounds: Number(values.rounds) }),
-  storage: () => storageBench({ hosts: Number(values.hosts), runs: Number(values.runs) }),
+  storage: () =>
+    storageBench({ hosts: Number(values.hosts), runs: Number(values.runs), resume: values.resume === true }),
   analysis: () =>
     analysisBench({
       hosts: (values['analysis-hosts'] as string).split(',').map(Number),

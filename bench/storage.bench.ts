@@ -38,20 +38,31 @@ export async function loadFleet(url: string, hosts: number): Promise<{ loadS: nu
   const db = handle.db;
   try {
     await migrateToLatest(db);
-    await sql`
+    const { rows: have } = await sql<{ n: number; last: Date | null }>`
+      SELECT (SELECT count(*) FROM hosts)::int AS n, (SELECT max(start) FROM sample_chunks) AS last`.execute(
+      db,
+    );
+    const resumeAt = have[0]?.n === hosts && have[0].last ? have[0].last.getTime() + 3_600_000 : fleetStart;
+    if (resumeAt === fleetStart) {
+      await sql`TRUNCATE hosts, series, samples, sample_chunks`.execute(db);
+      await sql`
       INSERT INTO hosts (name, labels, first_ts, last_ts)
       SELECT format('host-%s.example.net', lpad(i::text, 5, '0')), '{"role":"bench"}', ${new Date(fleetStart)}, ${new Date(fleetEnd)}
       FROM generate_series(1, ${hosts}) i`.execute(db);
-    await sql`
+      await sql`
       INSERT INTO series (host_id, key, metric, labels)
       SELECT h.id, m, m, '{}' FROM hosts h CROSS JOIN unnest(${fleetMetrics}::text[]) m ORDER BY h.id, m`.execute(
-      db,
-    );
+        db,
+      );
+    } else {
+      // An interrupted load resumes: the hour it was in is loaded again (samples are stored once).
+      await sql`DELETE FROM samples WHERE ts >= ${new Date(resumeAt)}`.execute(db);
+    }
     const storage = createStorageService(db, { ...defaultStorageOptions, retentionMs: 3650 * dayMs }, logger);
     // Hour by hour, as the server sees a fleet: an hour of samples arrives, then compaction folds it.
     let loadMs = 0;
     let compactMs = 0;
-    for (let hour = fleetStart; hour < fleetEnd; hour += 3_600_000) {
+    for (let hour = resumeAt; hour < fleetEnd; hour += 3_600_000) {
       const started = performance.now();
       // A daily cycle, a slow drift and noise: values shaped like memory, not constants.
       await sql`
@@ -75,13 +86,13 @@ export async function loadFleet(url: string, hosts: number): Promise<{ loadS: nu
   }
 }
 
-export async function storageBench(opts: { hosts: number; runs: number }): Promise<void> {
+export async function storageBench(opts: { hosts: number; runs: number; resume: boolean }): Promise<void> {
   const hosts = opts.hosts;
   const values = hosts * 2 * 1440 * fleetMetrics.length;
   section(
     `Storage and reads: ${fmt(hosts)} hosts × 2 days × 1-minute samples × ${fleetMetrics.length} metrics (${fmt(values)} values)`,
   );
-  const database = await freshDatabase('onset_bench_storage');
+  const database = await freshDatabase('onset_bench_storage', opts.resume);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'onset-bench-'));
   try {
     const { loadS, compactS } = await loadFleet(database.url, hosts);
