@@ -1,13 +1,17 @@
 /**
  * `npm run eval`: the analysis against the simulator's ground truth over a fixed set of fleets.
  *
- *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--json] [--skip-ranking]
+ *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--json] [--skip-ranking] [--raw]
+ *
+ * By default the analysis runs on what the server feeds it: the 5-minute slot means of each series
+ * (`slotMeans`); `--raw` runs it on the raw samples instead.
  *
  * Report on `test`; adjust only on `tune` (different seeds). Each section measures one part of the analysis
  * per fleet and prints its own figures; add a section (e.g. change ranking) by adding to `sections`.
  */
 import { parseArgs } from 'node:util';
 import { analyzeFleet, type FleetAnalysis } from '../server/analysis/analyze-fleet.ts';
+import { slotMeans } from '../server/analysis/slot-means.ts';
 import { simulateFleet, type FleetScenario, type FleetTruth } from '../server/sim/fleet-sim.ts';
 import { evalScenarios } from '../server/sim/scenarios.ts';
 import { rankingSection } from './eval-ranking.ts';
@@ -179,6 +183,7 @@ async function run(): Promise<void> {
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      raw: { type: 'boolean', default: false },
       'skip-ranking': { type: 'boolean', default: false },
     },
   });
@@ -197,7 +202,7 @@ async function run(): Promise<void> {
     for (const h of fleet.hosts) for (const s of h.series.values()) samples += s.ts.length;
     hosts += fleet.hosts.length;
     const t0 = performance.now();
-    const result = analyzeFleet(fleet);
+    const result = analyzeFleet(values.raw ? fleet : slotMeans(fleet));
     analysisMs += performance.now() - t0;
     const c: Case = { scenario, truth, result, variant: variantOf(scenario) };
     for (const section of sections) await section.measure(c);
