@@ -58,7 +58,11 @@ export async function loadFleet(url: string, hosts: number): Promise<{ loadS: nu
       // An interrupted load resumes: the hour it was in is loaded again (samples are stored once).
       await sql`DELETE FROM samples WHERE ts >= ${new Date(resumeAt)}`.execute(db);
     }
-    const storage = createStorageService(db, { ...defaultStorageOptions, retentionMs: 3650 * dayMs }, logger);
+    const storage = createStorageService(
+      db,
+      { ...defaultStorageOptions, retentionMs: 3650 * dayMs, concurrentReindex: true },
+      logger,
+    );
     // Hour by hour, as the server sees a fleet: an hour of samples arrives, then compaction folds it.
     let loadMs = 0;
     let compactMs = 0;

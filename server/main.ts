@@ -70,7 +70,11 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
   });
   const storage = createStorageService(
     database.db,
-    { ...defaultStorageOptions, retentionMs: config.retentionMs },
+    {
+      ...defaultStorageOptions,
+      retentionMs: config.retentionMs,
+      concurrentReindex: database.kind === 'postgres',
+    },
     logger.child({ module: 'storage' }),
   );
   const changes = await createChangesService(database.db, config, logger.child({ module: 'changes' })).catch(

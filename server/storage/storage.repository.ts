@@ -87,6 +87,17 @@ export async function vacuumRecentRows(db: Db): Promise<void> {
   await sql`VACUUM samples`.execute(db);
 }
 
+/**
+ * Rebuilds the recent-rows index, which VACUUM never shrinks: each hour's rows land across every
+ * series' key range and leave half-empty pages behind. Right after compaction the table holds only
+ * minutes of samples, so the rebuild is quick; CONCURRENTLY keeps ingest running meanwhile.
+ */
+export async function reindexRecentRows(db: Db, concurrently: boolean): Promise<void> {
+  await (
+    concurrently ? sql`REINDEX INDEX CONCURRENTLY samples_pkey` : sql`REINDEX INDEX samples_pkey`
+  ).execute(db);
+}
+
 /** Deletes up to `limit` chunks and recent rows older than `before`; returns how many went. */
 export async function deleteOlderThan(db: Db, before: Date, limit: number): Promise<number> {
   const chunks = await sql`

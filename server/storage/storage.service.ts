@@ -8,9 +8,11 @@ export interface StorageOptions {
   graceMs: number;
   intervalMs: number;
   seriesPerBatch: number;
+  /** PostgreSQL rebuilds indexes without blocking writes; embedded storage has one connection anyway. */
+  concurrentReindex: boolean;
 }
 
-export const defaultStorageOptions: Omit<StorageOptions, 'retentionMs'> = {
+export const defaultStorageOptions: Omit<StorageOptions, 'retentionMs' | 'concurrentReindex'> = {
   graceMs: 10 * 60_000,
   intervalMs: 60_000,
   seriesPerBatch: 500,
@@ -39,7 +41,10 @@ export function createStorageService(db: Db, options: StorageOptions, logger: Lo
     for (;;) {
       const ids = await repo.seriesWithRowsBefore(db, cutoff, afterId, options.seriesPerBatch);
       if (ids.length === 0) {
-        if (moved > 0) await repo.vacuumRecentRows(db);
+        if (moved > 0) {
+          await repo.vacuumRecentRows(db);
+          await repo.reindexRecentRows(db, options.concurrentReindex);
+        }
         return moved;
       }
       moved += await db.transaction().execute((trx) => repo.compactSeries(trx, ids, cutoff));
