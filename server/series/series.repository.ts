@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { meanSlotSeconds } from '../storage/storage.repository.ts';
 
 export interface HostSummary {
   name: string;
@@ -47,8 +48,120 @@ export async function readHostSeries(
   to: Date,
   stepMs: number,
 ): Promise<SeriesPoints[]> {
+  // Steps of whole 5-minute slots read the means compaction keeps: 48 bytes an hour instead of every value.
+  const slotAligned = stepMs % slotMs === 0 && from.getTime() % slotMs === 0 && to.getTime() % slotMs === 0;
+  return slotAligned
+    ? readHostSeriesFromMeans(db, host, selectors, from, to, stepMs)
+    : readHostSeriesFromSamples(db, host, selectors, from, to, stepMs);
+}
+
+const slotMs = meanSlotSeconds * 1000;
+
+function selectedSeries(host: string, selectors: SeriesSelector[]) {
   const metrics = selectors.map((s) => s.metric);
   const labelSets = selectors.map((s) => JSON.stringify(s.labels));
+  return sql`
+      SELECT DISTINCT s.id, s.key, s.metric, s.labels
+      FROM series s
+      JOIN hosts h ON h.id = s.host_id
+      JOIN unnest(${metrics}::text[], ${labelSets}::text[]) AS q(metric, labels)
+        ON s.metric = q.metric AND s.labels @> q.labels::jsonb
+      WHERE h.name = ${host}`;
+}
+
+/**
+ * Averages of whole 5-minute slots: compacted hours from their stored slot means (float4, so within
+ * about 1e-7 of the value), recent rows averaged per slot here. A step's value is the mean of its slots'.
+ */
+async function readHostSeriesFromMeans(
+  db: Db,
+  host: string,
+  selectors: SeriesSelector[],
+  from: Date,
+  to: Date,
+  stepMs: number,
+): Promise<SeriesPoints[]> {
+  const rows = await sql<{
+    id: number;
+    key: string;
+    metric: string;
+    labels: Record<string, string>;
+    starts: number[] | null;
+    means: Buffer | null;
+    recent_slots: number[] | null;
+    recent_vals: number[] | null;
+  }>`
+    WITH sel AS (${selectedSeries(host, selectors)}),
+    chunks AS (
+      SELECT c.series_id, array_agg(date_part('epoch', c.start) ORDER BY c.start) AS starts,
+             string_agg(c.means, ''::bytea ORDER BY c.start) AS means
+      FROM sample_chunks c JOIN sel ON sel.id = c.series_id
+      WHERE c.start >= ${new Date(Math.floor(from.getTime() / 3_600_000) * 3_600_000)} AND c.start < ${to}
+      GROUP BY c.series_id
+    ),
+    recent AS (
+      SELECT series_id, array_agg(slot ORDER BY slot) AS slots, array_agg(v ORDER BY slot) AS vals
+      FROM (
+        SELECT r.series_id, floor(date_part('epoch', r.ts) / ${meanSlotSeconds}) AS slot, avg(r.value) AS v
+        FROM samples r JOIN sel ON sel.id = r.series_id
+        WHERE r.ts >= ${from} AND r.ts < ${to}
+        GROUP BY 1, 2
+      ) m GROUP BY series_id
+    )
+    SELECT sel.id, sel.key, sel.metric, sel.labels, chunks.starts, chunks.means,
+           recent.slots AS recent_slots, recent.vals AS recent_vals
+    FROM sel LEFT JOIN chunks ON chunks.series_id = sel.id LEFT JOIN recent ON recent.series_id = sel.id
+    ORDER BY sel.key`.execute(db);
+  const lo = from.getTime();
+  const hi = to.getTime();
+  return rows.rows.map((r) => {
+    const slots = new Map<number, number>();
+    if (r.means && r.starts) {
+      // A DataView reads both node-postgres's Buffer and the embedded database's Uint8Array.
+      const view = new DataView(r.means.buffer, r.means.byteOffset, r.means.byteLength);
+      for (let c = 0; c < r.starts.length; c++) {
+        const start = (r.starts[c] as number) * 1000;
+        for (let k = 0; k < 3600 / meanSlotSeconds; k++) {
+          const v = view.getFloat32(((c * 3600) / meanSlotSeconds) * 4 + k * 4, false);
+          const t = start + k * slotMs;
+          if (!Number.isNaN(v) && t >= lo && t < hi) slots.set(t, v);
+        }
+      }
+    }
+    (r.recent_slots ?? []).forEach((slot, i) => {
+      const t = slot * slotMs;
+      if (!slots.has(t) && t >= lo && t < hi) slots.set(t, r.recent_vals?.[i] as number);
+    });
+    const steps = new Map<number, { sum: number; n: number }>();
+    for (const [t, v] of slots) {
+      const bucket = Math.floor(t / stepMs) * stepMs;
+      const acc = steps.get(bucket) ?? { sum: 0, n: 0 };
+      acc.sum += v;
+      acc.n++;
+      steps.set(bucket, acc);
+    }
+    const ts = [...steps.keys()].sort((a, b) => a - b);
+    return {
+      key: r.key,
+      metric: r.metric,
+      labels: r.labels,
+      ts,
+      values: ts.map((t) => {
+        const acc = steps.get(t) as { sum: number; n: number };
+        return acc.sum / acc.n;
+      }),
+    };
+  });
+}
+
+async function readHostSeriesFromSamples(
+  db: Db,
+  host: string,
+  selectors: SeriesSelector[],
+  from: Date,
+  to: Date,
+  stepMs: number,
+): Promise<SeriesPoints[]> {
   const rows = await sql<{
     id: number;
     key: string;
@@ -57,14 +170,7 @@ export async function readHostSeries(
     ts: number[];
     vals: number[];
   }>`
-    WITH sel AS (
-      SELECT DISTINCT s.id, s.key, s.metric, s.labels
-      FROM series s
-      JOIN hosts h ON h.id = s.host_id
-      JOIN unnest(${metrics}::text[], ${labelSets}::text[]) AS q(metric, labels)
-        ON s.metric = q.metric AND s.labels @> q.labels::jsonb
-      WHERE h.name = ${host}
-    ),
+    WITH sel AS (${selectedSeries(host, selectors)}    ),
     pts AS (
       SELECT c.series_id, date_part('epoch', c.start) + u.o AS t, u.v
       FROM sample_chunks c
