@@ -138,6 +138,8 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
         DATABASE_URL: database.url,
         ONSET_DATA_DIR: dataDir,
         ONSET_READ_TOKENS: token,
+        // The benchmark's fleet lies in the past: retention must not delete it mid-run.
+        ONSET_RETENTION: '3650d',
       });
       try {
         const url = `${server.url}/api/v1/analysis?from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;

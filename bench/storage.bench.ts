@@ -121,6 +121,8 @@ export async function storageBench(opts: { hosts: number; runs: number; resume: 
       DATABASE_URL: database.url,
       ONSET_DATA_DIR: dataDir,
       ONSET_READ_TOKENS: token,
+      // The benchmark's fleet lies in the past: retention must not delete it mid-run.
+      ONSET_RETENTION: '3650d',
     });
     try {
       const query = (host: number) =>
