@@ -1,27 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { buildBatch } from './helpers/fixtures.ts';
-import { createTcpProxy } from './helpers/tcp-proxy.ts';
-import { createTestDatabase, ingestToken } from './helpers/onset.ts';
-import { loadConfig } from '../server/config.ts';
-import { createLogger } from '../server/logger.ts';
-import { buildOnset } from '../server/main.ts';
+import { createOnsetBehindProxy, ingestToken } from './helpers/onset.ts';
 import supertest from 'supertest';
 
 // Stopping the database needs a server outside the process: real PostgreSQL only.
 describe.skipIf(!inject('pgAdminUrl'))('when the database goes away', () => {
   it('answers 503 with Retry-After, stays up, and recovers by itself', async () => {
-    const database = await createTestDatabase();
-    const url = new URL(database.options.url as string);
-    const proxy = await createTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.port = String(proxy.port);
-    const onset = await buildOnset(
-      loadConfig({ ONSET_INGEST_TOKENS: ingestToken, ONSET_LOG_LEVEL: 'silent' }),
-      {
-        logger: createLogger('silent'),
-        database: { ...database.options, url: url.toString() },
-      },
-    );
+    const { onset, proxy, close } = await createOnsetBehindProxy();
     const http = supertest(onset.app);
     const push = (body = buildBatch()) =>
       http.post('/api/v1/samples').set('Authorization', `Bearer ${ingestToken}`).send(body);
@@ -46,9 +32,7 @@ describe.skipIf(!inject('pgAdminUrl'))('when the database goes away', () => {
       }
       expect(status).toBe(200);
     } finally {
-      await onset.destroy();
-      await proxy.stop();
-      await database.drop();
+      await close();
     }
   });
 });

@@ -8,6 +8,7 @@ import type { DatabaseOptions } from '../../server/db/database.ts';
 import { createLogger } from '../../server/logger.ts';
 import { buildOnset, type Onset } from '../../server/main.ts';
 import { withDatabase } from '../global-setup.ts';
+import { createTcpProxy } from './tcp-proxy.ts';
 
 export const ingestToken = 'test-ingest-token-0123456789';
 export const readToken = 'test-read-token-0123456789';
@@ -68,6 +69,33 @@ export async function createTestOnset(env: Record<string, string> = {}): Promise
     http: supertest(onset.app),
     async close() {
       await onset.destroy();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * The server on a database of its own reached through a TCP proxy, so a test can take the database
+ * away (`proxy.stop()`) and bring it back (`proxy.start()`). Real PostgreSQL only.
+ */
+export async function createOnsetBehindProxy() {
+  const database = await createTestDatabase();
+  const url = new URL(database.options.url as string);
+  const proxy = await createTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(proxy.port);
+  const onset = await buildOnset(
+    loadConfig({ ONSET_INGEST_TOKENS: ingestToken, ONSET_LOG_LEVEL: 'silent' }),
+    {
+      logger: createLogger('silent'),
+      database: { ...database.options, url: url.toString() },
+    },
+  );
+  return {
+    onset,
+    proxy,
+    async close() {
+      await onset.destroy();
+      await proxy.stop();
       await database.drop();
     },
   };

@@ -1,27 +1,13 @@
 import supertest from 'supertest';
 import { describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../server/config.ts';
-import { createLogger } from '../../server/logger.ts';
-import { buildOnset } from '../../server/main.ts';
 import { uniqueHost } from '../helpers/fixtures.ts';
-import { createTestDatabase, ingestToken } from '../helpers/onset.ts';
-import { createTcpProxy } from '../helpers/tcp-proxy.ts';
+import { createOnsetBehindProxy, ingestToken } from '../helpers/onset.ts';
 import { compress, encodeWriteRequest, nodeSeries } from './remote-write.encode.ts';
 
 // Stopping the database needs a server outside the process: real PostgreSQL only.
 describe.skipIf(!inject('pgAdminUrl'))('remote write when the database goes away', () => {
   it('answers 503 with Retry-After, which Prometheus retries', async () => {
-    const database = await createTestDatabase();
-    const url = new URL(database.options.url as string);
-    const proxy = await createTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.port = String(proxy.port);
-    const onset = await buildOnset(
-      loadConfig({ ONSET_INGEST_TOKENS: ingestToken, ONSET_LOG_LEVEL: 'silent' }),
-      {
-        logger: createLogger('silent'),
-        database: { ...database.options, url: url.toString() },
-      },
-    );
+    const { onset, proxy, close } = await createOnsetBehindProxy();
     const body = compress(
       encodeWriteRequest(nodeSeries(`${uniqueHost()}:9100`, Date.UTC(2017, 5, 26, 6), 2)),
     );
@@ -40,9 +26,7 @@ describe.skipIf(!inject('pgAdminUrl'))('remote write when the database goes away
       expect(res.headers['retry-after']).toMatch(/^\d+$/);
       expect(res.body.error.code).toBe('service.unavailable');
     } finally {
-      await onset.destroy();
-      await proxy.stop();
-      await database.drop();
+      await close();
     }
   });
 });
