@@ -27,6 +27,15 @@ async function storedValues(host: string): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** The host's rows in the recent-samples table, by series and time. */
+async function storedRows(host: string): Promise<Array<{ key: string; ts: number; value: number }>> {
+  const { rows } = await sql<{ key: string; ms: number; value: number }>`
+    SELECT s.key, (extract(epoch FROM r.ts) * 1000)::float8 AS ms, r.value
+    FROM samples r JOIN series s ON s.id = r.series_id JOIN hosts h ON h.id = s.host_id
+    WHERE h.name = ${host} ORDER BY s.key, r.ts`.execute(t.onset.database.db);
+  return rows.map((r) => ({ key: r.key, ts: Number(r.ms), value: Number(r.value) }));
+}
+
 async function totalRows(): Promise<number> {
   const { rows } = await sql<{
     n: number;
@@ -76,6 +85,50 @@ describe('POST /api/v1/samples', () => {
     expect(await storedValues(body.hosts[0]!.host)).toBe(40);
     expect(await storedValues(body.hosts[1]!.host)).toBe(20);
     expect(await storedValues(fresh.hosts[0]!.host)).toBe(10);
+  });
+
+  it('stores samples sent out of time order, keeping the first sent of two in one second', async () => {
+    const host = uniqueHost();
+    const at = (s: number) => Date.UTC(2017, 5, 26, 6, 0, s);
+    const samples = [
+      { ts: at(120), values: { node_memory_Slab_bytes: 3 } },
+      { ts: at(0), values: { node_memory_Slab_bytes: 1 } },
+      { ts: at(0) + 500, values: { node_memory_Slab_bytes: 9 } },
+      { ts: at(60), values: { node_memory_Slab_bytes: 2 } },
+    ];
+    const res = await push({ hosts: [{ host, samples }] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ values: 4, stored: 3 });
+    expect(await storedRows(host)).toEqual([
+      { key: 'node_memory_Slab_bytes', ts: at(0), value: 1 },
+      { key: 'node_memory_Slab_bytes', ts: at(60), value: 2 },
+      { key: 'node_memory_Slab_bytes', ts: at(120), value: 3 },
+    ]);
+    const again = await push({ hosts: [{ host, samples: [...samples].reverse() }] });
+    expect(again.body).toMatchObject({ values: 4, stored: 0 });
+    expect((await storedRows(host)).map((r) => r.value)).toEqual([1, 2, 3]);
+  });
+
+  it('takes a series named with its labels in another order as the same series', async () => {
+    const host = uniqueHost();
+    const res = await push({
+      hosts: [
+        {
+          host,
+          samples: [
+            { ts: '2017-06-26T06:00:00Z', values: { 'node_slabinfo_objects{a="1",slab="dentry"}': 5 } },
+            { ts: '2017-06-26T06:01:00Z', values: { 'node_slabinfo_objects{slab="dentry",a="1"}': 6 } },
+          ],
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ values: 2, stored: 2 });
+    const rows = await storedRows(host);
+    expect(rows.map((r) => [r.key, r.value])).toEqual([
+      ['node_slabinfo_objects{a="1",slab="dentry"}', 5],
+      ['node_slabinfo_objects{a="1",slab="dentry"}', 6],
+    ]);
   });
 
   it('refuses a missing, wrong or read-only token', async () => {

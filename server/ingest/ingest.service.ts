@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
 import * as repo from './ingest.repository.ts';
-import type { IngestHost } from './ingest.schemas.ts';
+import type { IngestHost, IngestSeries } from './ingest.schemas.ts';
 
 export interface IngestResult {
   hosts: number;
@@ -21,9 +21,46 @@ export interface IngestOptions {
   maxQueued: number;
 }
 
+/** Series ids by host id and series key. */
+type SeriesIds = Map<number, Map<string, number>>;
+
+/**
+ * The samples as `samples` rows in the order of their primary key (series id, then time), so that
+ * requests touching the same rows wait for each other in one order and never deadlock.
+ */
+function sampleRows(groups: Array<{ id: number; column: IngestSeries }>): repo.SampleRows {
+  groups.sort((a, b) => a.id - b.id);
+  let ids = '';
+  const seconds: string[] = [];
+  const values: string[] = [];
+  for (const { id, column } of groups) {
+    const n = column.seconds.length;
+    ids += `${id},`.repeat(n);
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++)
+      sorted = (column.seconds[i - 1] as number) <= (column.seconds[i] as number);
+    if (sorted) {
+      seconds.push(column.seconds.join(','));
+      values.push(column.values.join(','));
+    } else {
+      // Stable, so of two samples in the same second the first sent is still the one stored.
+      const order = column.seconds
+        .map((_, i) => i)
+        .sort((a, b) => (column.seconds[a] as number) - (column.seconds[b] as number));
+      seconds.push(order.map((i) => column.seconds[i]).join(','));
+      values.push(order.map((i) => column.values[i]).join(','));
+    }
+  }
+  return {
+    seriesIds: `{${ids.slice(0, -1)}}`,
+    seconds: `{${seconds.join(',')}}`,
+    values: `{${values.join(',')}}`,
+  };
+}
+
 export function createIngestService(db: Db, options: IngestOptions): IngestService {
   // Series ids never change once created, so they are cached after their transaction commits.
-  const seriesIds = new Map<string, number>();
+  const seriesIds: SeriesIds = new Map();
   let running = 0;
   const waiting: Array<() => void> = [];
 
@@ -45,49 +82,64 @@ export function createIngestService(db: Db, options: IngestOptions): IngestServi
     }
   }
 
-  async function store(hosts: IngestHost[]): Promise<IngestResult> {
+  /** One transaction; without `merge`, a sample already stored fails it with a unique violation. */
+  async function store(hosts: IngestHost[], merge: boolean): Promise<IngestResult> {
     let values = 0;
-    const fresh = new Map<string, number>();
+    const fresh: SeriesIds = new Map();
     const stored = await db.transaction().execute(async (trx) => {
       const hostIds = await repo.upsertHosts(
         trx,
-        hosts.map((h) => ({
-          name: h.host,
-          labels: h.labels,
-          firstTs: Math.min(...h.ts),
-          lastTs: Math.max(...h.ts),
-        })),
+        hosts.map((h) => ({ name: h.host, labels: h.labels, firstTs: h.firstTs, lastTs: h.lastTs })),
       );
-      const missing = new Map<string, repo.SeriesUpsert>();
+      const missing: repo.SeriesUpsert[] = [];
       for (const h of hosts) {
         const hostId = hostIds.get(h.host) as number;
-        for (const s of h.series) {
-          const key = repo.seriesCacheKey(hostId, s.key);
-          if (!seriesIds.has(key) && !missing.has(key))
-            missing.set(key, { hostId, key: s.key, metric: s.metric, labels: s.labels });
+        const known = seriesIds.get(hostId);
+        for (const { series } of h.series) {
+          if (known?.get(series.key) === undefined)
+            missing.push({ hostId, key: series.key, metric: series.metric, labels: series.labels });
         }
       }
-      if (missing.size > 0) {
-        for (const [key, id] of await repo.upsertSeries(trx, [...missing.values()])) fresh.set(key, id);
+      if (missing.length > 0) {
+        for (const r of await repo.upsertSeriesRows(trx, missing)) {
+          let own = fresh.get(r.hostId);
+          if (own === undefined) fresh.set(r.hostId, (own = new Map()));
+          own.set(r.key, r.id);
+        }
       }
-      const ids: number[] = [];
-      const ts: number[] = [];
-      const vals: number[] = [];
+      const groups: Array<{ id: number; column: IngestSeries }> = [];
       for (const h of hosts) {
         const hostId = hostIds.get(h.host) as number;
-        for (let i = 0; i < h.series.length; i++) {
-          const key = repo.seriesCacheKey(hostId, (h.series[i] as { key: string }).key);
-          ids.push((seriesIds.get(key) ?? fresh.get(key)) as number);
-          ts.push(h.ts[i] as number);
-          vals.push(h.values[i] as number);
+        const known = seriesIds.get(hostId);
+        const created = fresh.get(hostId);
+        for (const column of h.series) {
+          const id = known?.get(column.series.key) ?? created?.get(column.series.key);
+          if (id === undefined) throw new Error(`no id for series ${column.series.key} of ${h.host}`);
+          groups.push({ id, column });
         }
+        values += h.values;
       }
-      values = ids.length;
-      return ids.length > 0 ? repo.insertSamples(trx, ids, ts, vals) : 0;
+      return groups.length > 0 ? repo.insertSamples(trx, sampleRows(groups), merge) : 0;
     });
-    for (const [key, id] of fresh) seriesIds.set(key, id);
+    for (const [hostId, own] of fresh) {
+      const known = seriesIds.get(hostId);
+      if (known === undefined) seriesIds.set(hostId, own);
+      else for (const [key, id] of own) known.set(key, id);
+    }
     return { hosts: hosts.length, values, stored };
   }
 
-  return { ingest: (hosts) => withSlot(() => store(hosts)) };
+  return {
+    ingest: (hosts) =>
+      withSlot(async () => {
+        try {
+          return await store(hosts, false);
+        } catch (err) {
+          // Some of the samples are stored already (a resend, or the same batch arriving twice at once):
+          // store the rest, once.
+          if (repo.isUniqueViolation(err)) return store(hosts, true);
+          throw err;
+        }
+      }),
+  };
 }
