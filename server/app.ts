@@ -112,12 +112,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(webUi(webDir));
   app.use((_req, _res, next) => next(new AppError('not_found', 'not found')));
 
-  const handleError = createErrorHandler(deps.logger);
-  app.use(((err, req, res, next) => {
-    if (req.path === '/api/v1/samples' && err instanceof Error) {
-      deps.metrics.ingestRejected.inc({ code: err instanceof AppError ? err.code : 'other' });
-    }
-    handleError(err, req, res, next);
-  }) satisfies express.ErrorRequestHandler);
+  app.use(createErrorHandler(deps.logger));
   return app;
 }

@@ -139,6 +139,31 @@ describe('POST /api/v1/samples', () => {
     expect(res.body.error.code).toBe('auth.forbidden');
   });
 
+  it('counts refused requests by code on /metrics, and only those of this endpoint', async () => {
+    const rejected = async (code: string) => {
+      const text = (await t.http.get('/metrics')).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`onset_ingest_rejected_requests_total{code="${code}"}`));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const invalid = await rejected('request.invalid');
+    const forbidden = await rejected('auth.forbidden');
+    const media = await rejected('request.unsupported_media_type');
+    expect((await push(withValues({ node_memory_Slab_bytes: -1 }))).status).toBe(400);
+    expect((await push(buildBatch(), readToken)).status).toBe(403);
+    expect((await push(buildBatch())).status).toBe(200);
+    const otherEndpoint = await t.http
+      .post('/api/v1/changes')
+      .set('Authorization', `Bearer ${ingestToken}`)
+      .set('Content-Type', 'text/plain')
+      .send('x');
+    expect(otherEndpoint.status).toBe(415);
+    expect(await rejected('request.invalid')).toBe(invalid + 1);
+    expect(await rejected('auth.forbidden')).toBe(forbidden + 1);
+    expect(await rejected('request.unsupported_media_type')).toBe(media);
+  });
+
   describe('bad input gets a clear 4xx and stores nothing', () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const cases: Array<[string, () => unknown, number, RegExp?]> = [

@@ -1,5 +1,6 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { requireRight } from '../http/auth.ts';
+import { jsonBody } from '../http/json-body.ts';
 import { validate } from '../http/validate.ts';
 import type { TokenService } from '../tokens/tokens.service.ts';
 import { alertmanagerPayloadSchema, type AlertmanagerPayload } from './alertmanager.schemas.ts';
@@ -16,7 +17,7 @@ export function alertmanagerRoutes(deps: {
     '/api/v1/alertmanager',
     requireRight(deps.tokens, 'ingest'),
     // A body that is not JSON stays unparsed and fails validation with a 400.
-    express.json({ limit: deps.maxBodyBytes, strict: true }),
+    jsonBody({ limit: deps.maxBodyBytes, anyType: true }),
     validate('body', alertmanagerPayloadSchema),
     async (_req, res) => {
       const r = await deps.alertmanager.receive(res.locals.body as AlertmanagerPayload);

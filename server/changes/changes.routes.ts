@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { requireRight } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
+import { jsonBody } from '../http/json-body.ts';
 import { formatTime } from '../http/params.ts';
 import { validate } from '../http/validate.ts';
 import type { Reach } from './salt/reach.ts';
@@ -133,14 +134,7 @@ export function changesRoutes(deps: {
   router.post(
     '/api/v1/changes',
     ingest,
-    (req, _res, next) => {
-      if (!req.is('application/json')) {
-        next(new AppError('request.unsupported_media_type', 'Content-Type must be application/json'));
-        return;
-      }
-      next();
-    },
-    express.json({ limit: deps.maxBodyBytes, strict: true }),
+    jsonBody({ limit: deps.maxBodyBytes }),
     validate('body', changeEventBodySchema),
     async (_req, res) => {
       const input = res.locals.body as ChangeEventInput;

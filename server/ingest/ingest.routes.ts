@@ -1,6 +1,7 @@
-import express, { Router } from 'express';
+import { Router, type ErrorRequestHandler } from 'express';
 import { requireRight } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
+import { jsonBody } from '../http/json-body.ts';
 import { validate } from '../http/validate.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { TokenService } from '../tokens/tokens.service.ts';
@@ -17,15 +18,7 @@ export function ingestRoutes(deps: {
   router.post(
     '/api/v1/samples',
     requireRight(deps.tokens, 'ingest'),
-    (req, _res, next) => {
-      if (!req.is('application/json')) {
-        next(new AppError('request.unsupported_media_type', 'Content-Type must be application/json'));
-        return;
-      }
-      next();
-    },
-    // The limit applies to the inflated body, so a small gzip bomb is refused too.
-    express.json({ limit: deps.maxBodyBytes, strict: true, inflate: true }),
+    jsonBody({ limit: deps.maxBodyBytes }),
     validate('body', ingestBodySchema),
     async (_req, res) => {
       const hosts = res.locals.body as IngestHost[];
@@ -34,5 +27,12 @@ export function ingestRoutes(deps: {
       res.status(200).json(result);
     },
   );
+  // Refused requests, from the token check to storing, by error code ('other' when not an AppError).
+  router.use('/api/v1/samples', ((err, _req, _res, next) => {
+    if (err instanceof Error) {
+      deps.metrics.ingestRejected.inc({ code: err instanceof AppError ? err.code : 'other' });
+    }
+    next(err);
+  }) satisfies ErrorRequestHandler);
   return router;
 }
