@@ -14,8 +14,8 @@ import { fmt, freshDatabase, line, median, residentMiB, section } from './lib.ts
 
 const token = 'bench-read-token-0123456789';
 const hourMs = 3_600_000;
-const end = Date.UTC(2026, 0, 3);
-const start = end - 48 * hourMs;
+export const end = Date.UTC(2026, 0, 3);
+export const start = end - 48 * hourMs;
 
 /** The 12 series per host the analysis needs: used memory, its components, the dentry cache, processes. */
 const keep = new Set([
@@ -58,7 +58,7 @@ function chunksOf(series: Series) {
  * Writes a simulated 2-day fleet with a site-wide dentry leak straight into hourly chunks, the form
  * compaction leaves, 100 hosts at a time (the compaction path itself is measured in the storage section).
  */
-async function loadSimulatedFleet(db: Db, hosts: number): Promise<number> {
+export async function loadSimulatedFleet(db: Db, hosts: number): Promise<number> {
   let values = 0;
   for (let slice = 0; slice * 100 < hosts; slice++) {
     const { fleet } = simulateFleet(

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -58,6 +59,7 @@ const envSchema = z.object({
     .min(1024)
     .default(16 * 1024 * 1024),
   ONSET_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  ONSET_ANALYSIS_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
   ONSET_TOKEN: z.string().min(1).optional(),
   ONSET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -76,6 +78,8 @@ export interface Config {
   salt: { nodegroupsFile: string | undefined };
   auth: { ingestTokens: string[]; readTokens: string[] };
   retentionMs: number;
+  /** Worker threads for the analysis' per-host detection; 0 or 1 detects on the main thread. */
+  analysis: { workers: number };
   /** The token the command line uses to talk to a running server. */
   cliToken: string | undefined;
   logLevel: z.infer<typeof envSchema>['ONSET_LOG_LEVEL'];
@@ -108,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     salt: { nodegroupsFile: e.ONSET_SALT_NODEGROUPS },
     auth: { ingestTokens: e.ONSET_INGEST_TOKENS, readTokens: e.ONSET_READ_TOKENS },
     retentionMs: e.ONSET_RETENTION,
+    analysis: { workers: e.ONSET_ANALYSIS_WORKERS ?? os.availableParallelism() },
     cliToken: e.ONSET_TOKEN,
     logLevel: e.ONSET_LOG_LEVEL,
   };

@@ -86,6 +86,7 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
   const analysis = createAnalysisService(database.db, {
     changes,
     confirmedLags: confirmedLagsOf(database.db),
+    workers: config.analysis.workers,
   });
   const incidents = createIncidentsService(database.db, { analysis });
   const readiness = {
@@ -150,6 +151,7 @@ export async function buildOnset(config: Config, overrides: BuildOverrides = {})
       }
       await changes.stop();
       await storage.stop();
+      await analysis.close?.();
       await database.close();
       logger.info('stopped');
     },

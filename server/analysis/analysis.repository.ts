@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { meanSlotSeconds } from '../storage/storage.repository.ts';
-import type { FleetData, HostData, Series } from './analysis.models.ts';
+import { readSlotMeans } from '../storage/slot-means.repository.ts';
+import type { FleetData, Series } from './analysis.models.ts';
+import { gridSlotsIn, type HostGrids, hostSeries } from './slot-grid.ts';
 
 export interface FleetQuery {
   from: number;
@@ -12,108 +13,48 @@ export interface FleetQuery {
   hosts?: string[];
 }
 
-interface SeriesMeans {
+/** A host seen in a window, before its series are read. */
+export interface FleetHost {
+  id: number;
   host: string;
-  host_labels: Record<string, string>;
-  key: string;
-  starts: number[] | null;
-  means: Buffer | null;
-  recent_ts: number[] | null;
-  recent_vals: number[] | null;
+  labels: Record<string, string>;
 }
 
-const slotMs = meanSlotSeconds * 1000;
-const slotsPerHour = 3600 / meanSlotSeconds;
+const byName = (a: { host: string }, b: { host: string }): number => (a.host < b.host ? -1 : 1);
+
+/** The hosts whose life overlaps the window, by name (code-unit order, whatever the collation). */
+export async function listFleetHosts(db: Db, q: FleetQuery): Promise<FleetHost[]> {
+  const rows = await sql<FleetHost>`
+    SELECT h.id, h.name AS host, h.labels FROM hosts h
+    WHERE h.last_ts >= ${new Date(q.from)} AND h.first_ts < ${new Date(q.to)}
+      ${q.hosts ? sql`AND h.name = ANY(${q.hosts}::text[])` : sql``}`.execute(db);
+  return rows.rows.sort(byName);
+}
 
 /**
- * The fleet's series as 5-minute means, each placed at the middle of its slot. Compacted hours are
- * read from the means each chunk keeps (48 bytes an hour), so two days of a series cost about 2 KiB;
- * the recent, not yet compacted rows are averaged here the same way.
+ * The slot grids of the given hosts' series of `q.metrics`, in the order of `hosts`. A series keeps
+ * its grid when a slot with a sample has its middle in the window; a host with no such series is left out.
  */
-export async function readFleetMeans(db: Db, q: FleetQuery): Promise<FleetData> {
-  const from = new Date(Math.floor(q.from / 3_600_000) * 3_600_000);
-  const to = new Date(q.to);
-  const rows = await sql<SeriesMeans>`
-    WITH sel AS (
-      SELECT s.id, h.name AS host, h.labels AS host_labels, s.key
-      FROM series s JOIN hosts h ON h.id = s.host_id
-      WHERE s.metric = ANY(${q.metrics}::text[])
-        AND h.last_ts >= ${new Date(q.from)} AND h.first_ts < ${to}
-        ${q.hosts ? sql`AND h.name = ANY(${q.hosts}::text[])` : sql``}
-    ),
-    chunks AS (
-      SELECT c.series_id, array_agg(date_part('epoch', c.start) ORDER BY c.start) AS starts,
-             string_agg(c.means, ''::bytea ORDER BY c.start) AS means
-      FROM sample_chunks c JOIN sel ON sel.id = c.series_id
-      WHERE c.start >= ${from} AND c.start < ${to}
-      GROUP BY c.series_id
-    ),
-    recent AS (
-      SELECT series_id, array_agg(slot ORDER BY slot) AS ts, array_agg(v ORDER BY slot) AS vals
-      FROM (
-        SELECT r.series_id, floor(date_part('epoch', r.ts) / ${meanSlotSeconds}) AS slot, avg(r.value) AS v
-        FROM samples r JOIN sel ON sel.id = r.series_id
-        WHERE r.ts >= ${from} AND r.ts < ${to}
-        GROUP BY 1, 2
-      ) m
-      GROUP BY series_id
-    )
-    SELECT sel.host, sel.host_labels, sel.key, chunks.starts, chunks.means, recent.ts AS recent_ts, recent.vals AS recent_vals
-    FROM sel
-    LEFT JOIN chunks ON chunks.series_id = sel.id
-    LEFT JOIN recent ON recent.series_id = sel.id
-    WHERE chunks.series_id IS NOT NULL OR recent.series_id IS NOT NULL`.execute(db);
-
-  const hosts = new Map<string, HostData>();
-  for (const row of rows.rows) {
-    const series = decodeMeans(row, q.from, q.to);
-    if (series.ts.length === 0) continue;
-    let host = hosts.get(row.host);
-    if (!host) {
-      host = { host: row.host, labels: row.host_labels, series: new Map() };
-      hosts.set(row.host, host);
-    }
-    host.series.set(row.key, series);
+export async function readHostGrids(db: Db, q: FleetQuery, hosts: FleetHost[]): Promise<HostGrids[]> {
+  const rows = await readSlotMeans<{ host_id: number; key: string }>(
+    db,
+    sql`SELECT s.id, s.host_id, s.key FROM series s
+        WHERE s.host_id = ANY(${hosts.map((h) => h.id)}::int4[]) AND s.metric = ANY(${q.metrics}::text[])`,
+    q,
+  );
+  const byId = new Map<number, HostGrids>(
+    hosts.map((h) => [h.id, { host: h.host, labels: h.labels, series: new Map() }]),
+  );
+  for (const row of rows) {
+    if (gridSlotsIn(row.grid, q.from, q.to) > 0) byId.get(row.host_id)?.series.set(row.key, row.grid);
   }
-  return { from: q.from, to: q.to, hosts: [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : 1)) };
+  return [...byId.values()].filter((h) => h.series.size > 0);
 }
 
-function decodeMeans(row: SeriesMeans, from: number, to: number): Series {
-  // One cell per 5-minute slot of the window; NaN where no sample fell.
-  const first = Math.floor(from / 3_600_000) * 3_600_000;
-  const cells = new Float64Array(Math.ceil((to - first) / slotMs)).fill(NaN);
-  const starts = row.starts ?? [];
-  const means = row.means;
-  if (means) {
-    const view = new DataView(means.buffer, means.byteOffset, means.byteLength);
-    for (let c = 0; c < starts.length; c++) {
-      const base = ((starts[c] as number) * 1000 - first) / slotMs;
-      for (let s = 0; s < slotsPerHour; s++) {
-        const i = base + s;
-        if (i >= 0 && i < cells.length) cells[i] = view.getFloat32((c * slotsPerHour + s) * 4, false);
-      }
-    }
-  }
-  // A slot in both (a late sample for a compacted hour) keeps the chunk's mean: it holds most samples.
-  const recentTs = row.recent_ts ?? [];
-  for (let k = 0; k < recentTs.length; k++) {
-    const i = ((recentTs[k] as number) * slotMs - first) / slotMs;
-    if (i >= 0 && i < cells.length && Number.isNaN(cells[i])) cells[i] = row.recent_vals?.[k] as number;
-  }
-  let n = 0;
-  for (let i = 0; i < cells.length; i++) {
-    const mid = first + i * slotMs + slotMs / 2;
-    if (!Number.isNaN(cells[i]) && mid >= from && mid < to) n++;
-  }
-  const ts = new Float64Array(n);
-  const values = new Float64Array(n);
-  for (let i = 0, j = 0; i < cells.length; i++) {
-    const mid = first + i * slotMs + slotMs / 2;
-    if (Number.isNaN(cells[i]) || mid < from || mid >= to) continue;
-    ts[j] = mid;
-    values[j++] = cells[i] as number;
-  }
-  return { ts, values };
+/** The fleet's series as 5-minute means, each placed at the middle of its slot. */
+export async function readFleetMeans(db: Db, q: FleetQuery): Promise<FleetData> {
+  const grids = await readHostGrids(db, q, await listFleetHosts(db, q));
+  return { from: q.from, to: q.to, hosts: grids.map((h) => hostSeries(h, q.from, q.to)) };
 }
 
 export interface RawPointsQuery {

@@ -2,11 +2,18 @@
  * The whole analysis of a fleet window: per-host onsets, the site-wide onset, and what grew. Pure: it reads
  * only its argument. Times are epoch ms; the HTTP layer formats them.
  */
-import type { FleetData } from './analysis.models.ts';
+import type { FleetData, HostData, Series } from './analysis.models.ts';
 import { type Attribution, attribute } from './attribution.ts';
-import type { ChangeKind, DetectOptions } from './changepoint.ts';
+import type { ChangeKind, DetectOptions, SeriesFit } from './changepoint.ts';
 import { type FleetOnsetOptions, findFleetOnset } from './fleet-onset.ts';
-import { type HostOnsets, USED, hostOnsets } from './host-onset.ts';
+import {
+  type GrowthOnset,
+  type HostOnsets,
+  type SeriesAnalysis,
+  USED,
+  derivedSeries,
+  hostOnsets,
+} from './host-onset.ts';
 
 export interface AnalyzeOptions {
   detect?: DetectOptions;
@@ -92,16 +99,77 @@ function growthResult(g: { bytes: number; share: number; ratePerHour: number; st
   return { bytes: g.bytes, share: g.share, rate_per_hour: g.ratePerHour, step: g.step };
 }
 
-export function analyzeFleet(fleet: FleetData, options: AnalyzeOptions = {}): FleetAnalysis {
-  const hosts: HostOnsets[] = fleet.hosts.map((h) =>
-    hostOnsets(h, { detect: options.detect, detectOn: (key) => DETECT_ON.has(key) }),
-  );
-  const seen = hosts.filter((h) => h.lastTs >= h.firstTs);
-  const onset = findFleetOnset(seen, fleet, { keys: [...ONSET_KEYS], ...options.fleet });
-  const attribution: Attribution | null = onset ? attribute(seen, onset) : null;
+/**
+ * One host's detection, without its series: what the fleet step and the host details need. Series are
+ * in the order `hostOnsets` gives them; `fit` and `onsets` are as it found them.
+ */
+export interface HostResult {
+  host: string;
+  labels: Record<string, string>;
+  firstTs: number;
+  lastTs: number;
+  series: [key: string, result: { fit: SeriesFit | null; onsets: GrowthOnset[] }][];
+}
+
+/** The per-host step: detection on one host's series. Independent of every other host. */
+export function analyzeHost(host: HostData, options: AnalyzeOptions = {}): HostResult {
+  const h = hostOnsets(host, { detect: options.detect, detectOn: (key) => DETECT_ON.has(key) });
   return {
-    from: fleet.from,
-    to: fleet.to,
+    host: h.host,
+    labels: h.labels,
+    firstTs: h.firstTs,
+    lastTs: h.lastTs,
+    series: [...h.series].map(([key, sa]) => [key, { fit: sa.fit, onsets: sa.onsets }]),
+  };
+}
+
+export function analyzeFleet(fleet: FleetData, options: AnalyzeOptions = {}): FleetAnalysis {
+  const byHost = new Map(fleet.hosts.map((h) => [h.host, h]));
+  return combineHosts(
+    fleet,
+    fleet.hosts.map((h) => analyzeHost(h, options)),
+    (name) => byHost.get(name),
+    options,
+  );
+}
+
+const noSeries: Series = { ts: new Float64Array(0), values: new Float64Array(0) };
+
+/**
+ * The fleet step: per-host results (in host order) combined into the site-wide onset, and what grew on
+ * the affected hosts. Only those hosts' series are needed again, from `seriesOf`.
+ */
+export function combineHosts(
+  window: { from: number; to: number },
+  results: HostResult[],
+  seriesOf: (host: string) => HostData | undefined,
+  options: AnalyzeOptions = {},
+): FleetAnalysis {
+  const hosts: HostOnsets[] = results.map((r) => ({
+    ...r,
+    series: new Map(r.series.map(([key, s]) => [key, { series: noSeries, ...s }])),
+  }));
+  const seen = hosts.filter((h) => h.lastTs >= h.firstTs);
+  const onset = findFleetOnset(seen, window, { keys: [...ONSET_KEYS], ...options.fleet });
+  let attribution: Attribution | null = null;
+  if (onset) {
+    // Attribution reads the series of the affected hosts: derived again from their data, as detection saw them.
+    const byName = new Map(seen.map((h) => [h.host, h]));
+    const affected: HostOnsets[] = [];
+    for (const a of onset.hosts) {
+      const h = byName.get(a.host);
+      const data = seriesOf(a.host);
+      if (!h || !data) continue;
+      const derived = derivedSeries(data);
+      const series = new Map<string, SeriesAnalysis>();
+      for (const [key, sa] of h.series) series.set(key, { ...sa, series: derived.get(key) ?? noSeries });
+      affected.push({ ...h, series });
+    }
+    attribution = attribute(affected, onset);
+  }
+  return {
+    from: window.from,
+    to: window.to,
     hosts_total: seen.length,
     onset: onset && {
       ts: onset.ts,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { meanSlotSeconds } from '../storage/storage.repository.ts';
+import { readSlotMeans, slotMs } from '../storage/slot-means.repository.ts';
 
 export interface HostSummary {
   name: string;
@@ -55,8 +55,6 @@ export async function readHostSeries(
     : readHostSeriesFromSamples(db, host, selectors, from, to, stepMs);
 }
 
-const slotMs = meanSlotSeconds * 1000;
-
 function selectedSeries(host: string, selectors: SeriesSelector[]) {
   const metrics = selectors.map((s) => s.metric);
   const labelSets = selectors.map((s) => JSON.stringify(s.labels));
@@ -71,7 +69,7 @@ function selectedSeries(host: string, selectors: SeriesSelector[]) {
 
 /**
  * Averages of whole 5-minute slots: compacted hours from their stored slot means (float4, so within
- * about 1e-7 of the value), recent rows averaged per slot here. A step's value is the mean of its slots'.
+ * about 1e-7 of the value), recent rows averaged per slot. A step's value is the mean of its slots'.
  */
 async function readHostSeriesFromMeans(
   db: Db,
@@ -81,59 +79,21 @@ async function readHostSeriesFromMeans(
   to: Date,
   stepMs: number,
 ): Promise<SeriesPoints[]> {
-  const rows = await sql<{
-    id: number;
-    key: string;
-    metric: string;
-    labels: Record<string, string>;
-    starts: number[] | null;
-    means: Buffer | null;
-    recent_slots: number[] | null;
-    recent_vals: number[] | null;
-  }>`
-    WITH sel AS (${selectedSeries(host, selectors)}),
-    chunks AS (
-      SELECT c.series_id, array_agg(date_part('epoch', c.start) ORDER BY c.start) AS starts,
-             string_agg(c.means, ''::bytea ORDER BY c.start) AS means
-      FROM sample_chunks c JOIN sel ON sel.id = c.series_id
-      WHERE c.start >= ${new Date(Math.floor(from.getTime() / 3_600_000) * 3_600_000)} AND c.start < ${to}
-      GROUP BY c.series_id
-    ),
-    recent AS (
-      SELECT series_id, array_agg(slot ORDER BY slot) AS slots, array_agg(v ORDER BY slot) AS vals
-      FROM (
-        SELECT r.series_id, floor(date_part('epoch', r.ts) / ${meanSlotSeconds}) AS slot, avg(r.value) AS v
-        FROM samples r JOIN sel ON sel.id = r.series_id
-        WHERE r.ts >= ${from} AND r.ts < ${to}
-        GROUP BY 1, 2
-      ) m GROUP BY series_id
-    )
-    SELECT sel.id, sel.key, sel.metric, sel.labels, chunks.starts, chunks.means,
-           recent.slots AS recent_slots, recent.vals AS recent_vals
-    FROM sel LEFT JOIN chunks ON chunks.series_id = sel.id LEFT JOIN recent ON recent.series_id = sel.id
-    ORDER BY sel.key`.execute(db);
   const lo = from.getTime();
   const hi = to.getTime();
-  return rows.rows.map((r) => {
-    const slots = new Map<number, number>();
-    if (r.means && r.starts) {
-      // A DataView reads both node-postgres's Buffer and the embedded database's Uint8Array.
-      const view = new DataView(r.means.buffer, r.means.byteOffset, r.means.byteLength);
-      for (let c = 0; c < r.starts.length; c++) {
-        const start = (r.starts[c] as number) * 1000;
-        for (let k = 0; k < 3600 / meanSlotSeconds; k++) {
-          const v = view.getFloat32(((c * 3600) / meanSlotSeconds) * 4 + k * 4, false);
-          const t = start + k * slotMs;
-          if (!Number.isNaN(v) && t >= lo && t < hi) slots.set(t, v);
-        }
-      }
-    }
-    (r.recent_slots ?? []).forEach((slot, i) => {
-      const t = slot * slotMs;
-      if (!slots.has(t) && t >= lo && t < hi) slots.set(t, r.recent_vals?.[i] as number);
-    });
+  const rows = await readSlotMeans<{ key: string; metric: string; labels: Record<string, string> }>(
+    db,
+    selectedSeries(host, selectors),
+    { from: lo, to: hi },
+    { keepEmpty: true, orderBy: sql`sel.key` },
+  );
+  return rows.map((r) => {
     const steps = new Map<number, { sum: number; n: number }>();
-    for (const [t, v] of slots) {
+    const { first, cells } = r.grid;
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i] as number;
+      const t = first + i * slotMs;
+      if (Number.isNaN(v) || t < lo || t >= hi) continue;
       const bucket = Math.floor(t / stepMs) * stepMs;
       const acc = steps.get(bucket) ?? { sum: 0, n: 0 };
       acc.sum += v;
