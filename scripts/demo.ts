@@ -1,23 +1,20 @@
 /**
  * `npm run demo`: fills the database (embedded, under ONSET_DATA_DIR, unless DATABASE_URL says otherwise)
- * with a simulated site-wide memory incident, through the same HTTP endpoints agents and Alertmanager use:
- * a fleet whose hosts start leaking dentries after a Salt commit, the Salt repository itself (written
- * under the data directory), and a burst of "memory usage above 80%" alerts that opens an incident.
- * Running it again stores nothing twice: the samples, the repository and the alerts come out the same.
+ * with a simulated site-wide memory incident: a fleet whose hosts start leaking dentries after a Salt
+ * commit, the Salt repository itself (written under the data directory), and a burst of "memory usage
+ * above 80%" alerts that opens an incident. Samples arrive through `POST /api/v1/samples` (each host's first
+ * hour and the last hour) and as the chunks compaction would have made (the hours between); the alerts
+ * through `POST /api/v1/alertmanager`. Running it again stores nothing twice: the samples, the repository
+ * and the alerts come out the same.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../server/config.ts';
-import {
-  analysedSeries,
-  demoScenario,
-  memoryAlertPayload,
-  simulateIncident,
-} from '../server/demo/demo-incident.ts';
+import { demoScenario, memoryAlertPayload, simulateDemo } from '../server/demo/demo-incident.ts';
+import { loadDemoFleet } from '../server/demo/demo-load.ts';
 import { createLogger } from '../server/logger.ts';
 import { buildOnset } from '../server/main.ts';
-import { fleetToIngestBatches } from '../server/sim/fleet-sim.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -46,9 +43,17 @@ async function main(): Promise<void> {
   // 30 hours ending at the hour the demo first ran; the culprit goes live 14 hours in.
   const scenario = demoScenario({ from: anchor - 30 * HOUR, hours: 30, hosts: 40, changeAfterHours: 14 });
   const repoDir = path.join(demoDir, 'salt-repo');
-  const sim = await simulateIncident(repoDir, scenario, { keep: analysedSeries, commits: 300 });
+  let phase = performance.now();
+  /** Seconds since the last call: the demo says where its time goes. */
+  const took = () => {
+    const now = performance.now();
+    const text = `${((now - phase) / 1000).toFixed(1)} s`;
+    phase = now;
+    return text;
+  };
+  const sim = await simulateDemo(repoDir, scenario);
   process.stdout.write(
-    `simulated ${sim.fleet.hosts.length} hosts and a Salt repository of ${sim.repo.commits} commits\n`,
+    `simulated ${sim.fleet.hosts.length} hosts and a Salt repository of ${sim.repo.commits} commits (${took()})\n`,
   );
 
   const token = `demo-${randomBytes(16).toString('hex')}`;
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
   const onset = await buildOnset(config, { logger: createLogger(config.logLevel) });
   try {
     const { port } = await onset.start();
+    process.stdout.write(`opened the database (${took()})\n`);
     const post = async (route: string, body: unknown) => {
       const res = await fetch(`http://127.0.0.1:${port}${route}`, {
         method: 'POST',
@@ -74,18 +80,17 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     };
-    let samples = 0;
-    for (const body of fleetToIngestBatches(sim.fleet, 20, 360)) {
-      await post('/api/v1/samples', body);
-      samples += body.hosts.reduce((n, h) => n + h.samples.length, 0);
-    }
-    process.stdout.write(`pushed ${samples} samples through /api/v1/samples\n`);
+    const loaded = await loadDemoFleet(onset, sim, post);
+    process.stdout.write(
+      `pushed ${loaded.pushed} samples through /api/v1/samples and wrote ${loaded.chunked} values as chunks (${took()})\n`,
+    );
     await onset.changes.sync();
+    process.stdout.write(`read the Salt repository (${took()})\n`);
     const alerts = memoryAlertPayload(sim, { hosts: 30 });
     const answer = await post('/api/v1/alertmanager', alerts);
     const incident = answer['incident'];
     process.stdout.write(
-      `posted ${alerts.alerts.length} memory alerts to /api/v1/alertmanager: ${String(answer['status'])}\n`,
+      `posted ${alerts.alerts.length} memory alerts to /api/v1/alertmanager: ${String(answer['status'])} (${took()})\n`,
     );
 
     const from = new Date(scenario.from).toISOString();

@@ -72,6 +72,11 @@ export async function simulateIncident(
   return { scenario, fleet, truth, repo };
 }
 
+/** What `npm run demo` loads: the scenario's fleet (the series the analysis reads) and 300 commits of Salt. */
+export function simulateDemo(repoDir: string, scenario: FleetScenario): Promise<DemoIncident> {
+  return simulateIncident(repoDir, scenario, { keep: analysedSeries, commits: 300 });
+}
+
 export interface AlertBurstOptions {
   /** How many affected hosts page, earliest onsets first. */
   hosts: number;
