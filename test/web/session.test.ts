@@ -92,6 +92,40 @@ describe('web UI sessions', () => {
     expect((await t.http.get('/api/v1/hosts').set('Cookie', pair)).status).toBe(200);
   });
 
+  it('lets a read session save incidents and judge suspects, only with the CSRF header', async () => {
+    const { pair } = await signIn();
+    const window = { from: '2017-06-25T12:00:00Z', to: '2017-06-26T12:00:00Z' };
+    const forged = await t.http.post('/api/v1/incidents').set('Cookie', pair).send(window);
+    expect(forged.status).toBe(403);
+    expect(forged.body.error.message).toMatch(/cross-site/);
+    const crossSite = await t.http
+      .post('/api/v1/incidents')
+      .set('Cookie', pair)
+      .set(csrf)
+      .set('Sec-Fetch-Site', 'cross-site')
+      .send(window);
+    expect(crossSite.status).toBe(403);
+    const created = await t.http.post('/api/v1/incidents').set('Cookie', pair).set(csrf).send(window);
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    const notes = { notes: 'checked' };
+    expect((await t.http.patch(`/api/v1/incidents/${id}`).set('Cookie', pair).send(notes)).status).toBe(403);
+    const patched = await t.http.patch(`/api/v1/incidents/${id}`).set('Cookie', pair).set(csrf).send(notes);
+    expect(patched.status).toBe(200);
+    expect(patched.body.notes).toBe('checked');
+    // No suspects in an empty fleet: the verdict route is reached (404), not refused.
+    const verdict = { verdict: 'confirmed' };
+    const judge = (req: ReturnType<typeof t.http.post>) => req.set('Cookie', pair).send(verdict);
+    expect((await judge(t.http.post(`/api/v1/incidents/${id}/suspects/90e9a79d`))).status).toBe(403);
+    expect((await judge(t.http.post(`/api/v1/incidents/${id}/suspects/90e9a79d`).set(csrf))).status).toBe(
+      404,
+    );
+    // Reading the report needs no header: a plain link downloads it.
+    const report = await t.http.get(`/api/v1/incidents/${id}/report.md`).set('Cookie', pair);
+    expect(report.status).toBe(200);
+    expect(report.headers['content-type']).toMatch(/^text\/markdown/);
+  });
+
   it('signs out: the cookie is cleared and no longer works', async () => {
     const { pair } = await signIn();
     const host = `127.0.0.1`;

@@ -9,7 +9,7 @@ import { toHeatmapResponse } from '../../server/analysis/heatmap.schemas.ts';
 import { buildHeatmap, defaultHeatmapStep } from '../../server/analysis/heatmap.service.ts';
 import { simulateFleet } from '../../server/sim/fleet-sim.ts';
 import { createTestOnset, readToken, type TestOnset } from '../helpers/onset.ts';
-import { artifactsDir, ensureWebBuild, launchChromium } from './browser.ts';
+import { artifactsDir, ensureWebBuild, launchChromium, watchedPage } from './browser.ts';
 import { incidentFrom, incidentScenario, incidentTo, loadIncident } from './web-fixtures.ts';
 
 const hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
@@ -33,11 +33,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(await t.onset.start()).port}`;
   const sim = await loadIncident(t, incidentScenario('web-ui', 30, 7), { note: hostile });
   target = sim.fleet.hosts[0]?.host as string;
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
+  page = await watchedPage(browser, pageErrors);
 }, 300_000);
 
 afterAll(async () => {

@@ -1,8 +1,12 @@
 import type { AnalysisResponse } from '../../server/analysis/analysis.schemas.ts';
 import type { HeatmapResponse } from '../../server/analysis/heatmap.schemas.ts';
+import type { IncidentResponse, IncidentSummaryResponse } from '../../server/incidents/incidents.schemas.ts';
 import type { SessionResponse } from '../../server/web-session/web-session.schemas.ts';
 
-export type { AnalysisResponse, HeatmapResponse, SessionResponse };
+export type { AnalysisResponse, HeatmapResponse, IncidentResponse, IncidentSummaryResponse, SessionResponse };
+
+export type IncidentStatus = IncidentResponse['status'];
+export type Verdict = IncidentResponse['verdicts'][number]['verdict'];
 
 /** `GET /api/v1/hosts` (shaped in server/series/series.routes.ts). */
 export interface HostsResponse {

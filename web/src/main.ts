@@ -4,6 +4,8 @@ import { api, ApiError } from './api.ts';
 import { h, replaceChildren, status } from './dom.ts';
 import { hostPage } from './pages/host.ts';
 import { hostsPage } from './pages/hosts.ts';
+import { incidentPage } from './pages/incident.ts';
+import { incidentsPage } from './pages/incidents.ts';
 import { signInPage } from './pages/sign-in.ts';
 import { whatChangedPage } from './pages/what-changed.ts';
 import { href, navigate, parseHash, type PageContext } from './router.ts';
@@ -24,6 +26,7 @@ function renderNav(section: string | undefined) {
     nav,
     link('What changed?', href([]), section === undefined),
     link('Hosts', href(['hosts']), section === 'hosts'),
+    link('Incidents', href(['incidents']), section === 'incidents'),
     h(
       'button',
       {
@@ -53,6 +56,8 @@ async function route() {
     if (section === 'sign-in') signInPage(ctx);
     else if (section === 'hosts' && r.segments[1] !== undefined) await hostPage(ctx, r.segments[1]);
     else if (section === 'hosts') await hostsPage(ctx);
+    else if (section === 'incidents' && r.segments[1] !== undefined) await incidentPage(ctx, r.segments[1]);
+    else if (section === 'incidents') await incidentsPage(ctx);
     else await whatChangedPage(ctx);
   } catch (err) {
     if (controller.signal.aborted) return;

@@ -1,13 +1,18 @@
 import { api, type AnalysisResponse, type ChangeDetail } from './api.ts';
-import { h, replaceChildren, status } from './dom.ts';
+import { h, replaceChildren, status, type Child } from './dom.ts';
 import { formatPercent, formatTime } from './format.ts';
 
-type Suspect = AnalysisResponse['suspects'][number];
+export type Suspect = AnalysisResponse['suspects'][number];
 
 /** A commit by its sha, a recorded change event by its id: `GET /api/v1/changes/:id` takes either. */
-const changeId = (s: Suspect) => ('sha' in s ? s.sha : s.id);
+export const changeId = (s: Suspect) => ('sha' in s ? s.sha : s.id);
 
-export function suspectList(suspects: Suspect[]): HTMLElement {
+export interface SuspectListOptions {
+  /** Controls shown under each suspect's reasons (an incident's verdict buttons). */
+  actions?: (suspect: Suspect) => Child;
+}
+
+export function suspectList(suspects: Suspect[], options: SuspectListOptions = {}): HTMLElement {
   if (suspects.length === 0) {
     return h(
       'p',
@@ -71,6 +76,7 @@ export function suspectList(suspects: Suspect[]): HTMLElement {
               s.reasons.map((r) => h('li', null, r)),
             )
           : null,
+        options.actions?.(s),
         toggle,
         diff,
       );

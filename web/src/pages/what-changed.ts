@@ -1,17 +1,11 @@
-import { api, query, type AnalysisResponse, type HeatmapResponse } from '../api.ts';
+import { earliestHosts, onsetSummary, section, whatGrew } from '../analysis-view.ts';
+import { api, query, type AnalysisResponse, type HeatmapResponse, type IncidentResponse } from '../api.ts';
 import { heatmapChart } from '../charts/heatmap.ts';
 import { onsetHistogram } from '../charts/onset-histogram.ts';
 import { stackedChart } from '../charts/stacked-chart.ts';
 import { h, replaceChildren, status } from '../dom.ts';
-import {
-  formatBytes,
-  formatMinutes,
-  formatPercent,
-  formatPValue,
-  formatTime,
-  shortMetric,
-} from '../format.ts';
-import { href, navigate, type PageContext } from '../router.ts';
+import { shortMetric } from '../format.ts';
+import { navigate, type PageContext } from '../router.ts';
 import { suspectList } from '../suspects.ts';
 import { apiWindow, windowFromParams, windowParams, windowPicker, type TimeWindow } from '../time-window.ts';
 
@@ -22,7 +16,7 @@ export async function whatChangedPage({ main, route, signal }: PageContext): Pro
   const results = h('div', { class: 'results', 'aria-busy': 'true' }, status('Analysing the fleet…'));
   replaceChildren(
     main,
-    h('h1', null, 'What changed?'),
+    h('div', { class: 'page-head' }, h('h1', null, 'What changed?'), saveAsIncident(w)),
     windowPicker(w, (next) => navigate([], windowParams(next))),
     results,
   );
@@ -40,6 +34,32 @@ export async function whatChangedPage({ main, route, signal }: PageContext): Pro
   await nextPaint();
   const measure = performance.measure('onset:render', { start: started, end: performance.now() });
   results.dataset.renderMs = measure.duration.toFixed(1);
+}
+
+/**
+ * Saves this window's analysis as an incident (the server runs it again and keeps the answer) and opens
+ * it. A read session may: an incident is a responder's record, not data.
+ */
+function saveAsIncident(w: TimeWindow): HTMLElement {
+  const message = h('span', { class: 'save-status', role: 'status' });
+  const button = h('button', { type: 'button', class: 'save-incident' }, 'Save as incident');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    message.className = 'save-status muted';
+    message.textContent = 'Saving the analysis…';
+    try {
+      const incident = await api<IncidentResponse>('/api/v1/incidents', {
+        method: 'POST',
+        body: JSON.stringify(apiWindow(w)),
+      });
+      navigate(['incidents', String(incident.id)]);
+    } catch (err) {
+      button.disabled = false;
+      message.className = 'save-status error';
+      message.textContent = `Could not save the incident: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  });
+  return h('div', { class: 'page-actions' }, button, message);
 }
 
 function renderResults(
@@ -91,122 +111,6 @@ function renderResults(
   return cleanups;
 }
 
-function section(id: string, title: string, ...content: (Node | null)[]): HTMLElement {
-  return h(
-    'section',
-    { class: `card ${id}`, 'aria-labelledby': `h-${id}` },
-    h('h2', { id: `h-${id}` }, title),
-    content,
-  );
-}
-
-function onsetSummary(a: AnalysisResponse): HTMLElement {
-  const o = a.onset;
-  const summary = h('p', { class: 'summary' }, a.summary);
-  if (!o) {
-    return h(
-      'div',
-      null,
-      h('p', { class: 'onset-none' }, `No site-wide change among ${a.hosts_total} hosts in this window.`),
-      summary,
-    );
-  }
-  const item = (term: string, ...value: (string | Node)[]) => [h('dt', null, term), h('dd', null, value)];
-  return h(
-    'div',
-    null,
-    h(
-      'dl',
-      { class: 'facts' },
-      item('Onset', h('time', { datetime: o.ts, class: 'onset-time' }, formatTime(Date.parse(o.ts)))),
-      item(
-        'Hosts affected',
-        `${o.hosts_affected} of ${o.hosts_seen} seen`,
-        a.hosts_total !== o.hosts_seen ? ` (${a.hosts_total} reporting)` : '',
-      ),
-      item(
-        'Spread after onset',
-        `p10 ${formatMinutes(o.spread_minutes.p10)} · p50 ${formatMinutes(o.spread_minutes.p50)} · p90 ${formatMinutes(o.spread_minutes.p90)}`,
-      ),
-      item('p-value', formatPValue(o.p_value)),
-      item('Series', shortMetric(o.series)),
-    ),
-    summary,
-  );
-}
-
-function earliestHosts(a: AnalysisResponse, w: TimeWindow): HTMLElement {
-  const first = [...(a.onset?.hosts ?? [])]
-    .sort((x, y) => Date.parse(x.onset) - Date.parse(y.onset))
-    .slice(0, 8);
-  return h(
-    'details',
-    null,
-    h('summary', null, 'Earliest hosts'),
-    h(
-      'ol',
-      { class: 'earliest' },
-      first.map((o) =>
-        h(
-          'li',
-          null,
-          h('a', { href: href(['hosts', o.host], windowParams(w)) }, o.host),
-          ` ${formatTime(Date.parse(o.onset))}`,
-        ),
-      ),
-    ),
-  );
-}
-
-interface GrowthRow {
-  name: string;
-  share: number;
-  bytes: number;
-  rate_per_hour: number;
-}
-
-function growthTable(caption: string, rows: GrowthRow[], shareLabel = 'share of growth'): HTMLElement {
-  if (rows.length === 0) return h('p', { class: 'muted' }, `${caption}: nothing grew.`);
-  // Scrolls sideways rather than spilling into its neighbour on a narrow screen.
-  return h(
-    'div',
-    { class: 'table-scroll' },
-    h(
-      'table',
-      { class: 'growth' },
-      h('caption', null, caption),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'name'),
-          h('th', { scope: 'col' }, shareLabel),
-          h('th', { scope: 'col' }, 'grew'),
-          h('th', { scope: 'col' }, 'rate per host'),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        rows.map((r) => {
-          const bar = h('span', { class: 'bar' });
-          bar.style.width = `${Math.max(0, Math.min(1, r.share)) * 100}%`;
-          return h(
-            'tr',
-            null,
-            h('th', { scope: 'row' }, h('code', null, r.name)),
-            h('td', { class: 'share' }, h('span', { class: 'bar-track' }, bar), formatPercent(r.share)),
-            h('td', null, formatBytes(r.bytes)),
-            h('td', null, `${formatBytes(r.rate_per_hour)}/h`),
-          );
-        }),
-      ),
-    ),
-  );
-}
-
 function compositionFigure(heat: HeatmapResponse, chart: HTMLElement): HTMLElement | null {
   if (heat.composition.length === 0) return null;
   return h(
@@ -218,32 +122,5 @@ function compositionFigure(heat: HeatmapResponse, chart: HTMLElement): HTMLEleme
       { class: 'muted' },
       `Used memory of the average host (over the ${heat.hosts.length} hosts that sent memory), part by part; dashed line: the fleet onset.`,
     ),
-  );
-}
-
-function whatGrew(a: AnalysisResponse): HTMLElement {
-  const top = <T>(rows: T[]) => rows.slice(0, 10);
-  return h(
-    'div',
-    { class: 'grew-grid' },
-    growthTable(
-      'Memory components',
-      top(a.components).map((c) => ({ ...c, name: shortMetric(c.metric) })),
-    ),
-    growthTable(
-      'Slab caches',
-      top(a.slab_caches).map((s) => ({ ...s, name: s.slab })),
-    ),
-    growthTable(
-      'Process groups',
-      top(a.process_groups).map((g) => ({ ...g, name: g.group })),
-    ),
-    a.unaccounted
-      ? h(
-          'p',
-          { class: 'muted' },
-          `Not held by any process: ${formatPercent(a.unaccounted.share)} of the growth (${formatBytes(a.unaccounted.bytes)}).`,
-        )
-      : null,
   );
 }
