@@ -11,6 +11,7 @@ import { createDatabase, type Db } from '../server/db/database.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
 import { createLogger } from '../server/logger.ts';
 import { DATA_CENTRES, ROLES } from '../server/sim/host-catalog.ts';
+import { onsetAnalysis } from '../server/sim/onset-analysis.ts';
 import { createRng } from '../server/sim/prng.ts';
 import { FIXED_FILES, pillarTop, repositoryUnits, topFile } from '../server/sim/salt-repo.content.ts';
 import { fmt, freshDatabase, line, median, section } from './lib.ts';
@@ -172,36 +173,17 @@ async function insertHosts(db: Db, hosts: { id: string; labels: Record<string, s
 /** The web hosts changed within an hour of `first`: what the ranking is asked to explain. */
 function analysisOf(hosts: { id: string; labels: Record<string, string> }[], first: number): FleetAnalysis {
   const affected = hosts.filter((h) => h.labels.role === 'web');
-  const list = affected.map((h, i) => {
-    const onset = first + Math.round((i / Math.max(1, affected.length - 1)) * 60 * minuteMs);
-    return { host: h.id, onset, lo: onset - 2 * minuteMs, hi: onset + 2 * minuteMs };
-  });
-  return {
+  return onsetAnalysis({
     from: first - 2 * dayMs,
     to: first + dayMs,
-    hosts_total: hosts.length,
-    onset: {
-      ts: first,
-      series: 'node_memory_SReclaimable_bytes',
-      first,
-      median: first,
-      spread: { p10: first, p50: first, p90: first },
-      window: { from: first, to: first },
-      hosts_affected: list.length,
-      hosts_seen: hosts.length,
-      p_value: 1e-12,
-      background_per_host_day: 0.01,
-      hosts: list,
-    },
-    components: [],
-    used: null,
-    other: null,
-    unaccounted: null,
-    slab_caches: [],
-    process_groups: [],
-    summary: '',
-    hosts: hosts.map((h) => ({ host: h.id, labels: h.labels, onsets: {} })),
-  };
+    hosts: hosts.map((h) => ({ host: h.id, labels: h.labels })),
+    onsets: new Map(
+      affected.map((h, i) => [
+        h.id,
+        first + Math.round((i / Math.max(1, affected.length - 1)) * 60 * minuteMs),
+      ]),
+    ),
+  });
 }
 
 const seconds = (ms: number) => `${fmt(ms / 1000, 1)} s`;

@@ -26,9 +26,38 @@
  *
  * The change. A change that reaches no host, or a revert landing after the onset, is not a suspect. Size
  * and custom modules make a weak prior; a change reverted after the onset counts twice.
+ *
+ * Computation. Candidates reaching the same hosts (most commits reach a role, a few targets or every
+ * host) share their scope evidence and the fit of the hosts they explain to one apply window, computed
+ * once per reach. Hosts are indices; the Salt-like targets of H0 are counted per label signature rather
+ * than per host; every set of hosts to fit is fitted in one pass over the window starts (`windowFits`).
+ * The answers are those of evaluating the model candidate by candidate and host by host, to within float
+ * rounding (test/changes/ranking.test.ts holds the two side by side).
  */
 import type { FleetAnalysis } from '../analysis/analyze-fleet.ts';
+import {
+  affectedHosts,
+  changeWeight,
+  DAY,
+  HOUR,
+  hostGroups,
+  rememberedBetaBinomial,
+  logDetectionDelay,
+  logIntegral,
+  logMix,
+  logSumExp,
+  makeGrid,
+  MINUTE,
+  RANKING_MODEL,
+  SECOND,
+  startDelayDensity,
+  startDelayMean,
+  windowFits,
+  type AffectedHost,
+} from './ranking.model.ts';
 import { isRepositoryOnly } from './salt/reach.ts';
+
+export { logGamma, logStartDelay, RANKING_MODEL } from './ranking.model.ts';
 
 export interface CandidateChange {
   /** Commit sha, or a change event's id. */
@@ -97,62 +126,11 @@ export interface Suspect {
   evidence: SuspectEvidence;
 }
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const SQRT_2PI = Math.sqrt(2 * Math.PI);
-
-/** Model constants; see the header. */
-export const RANKING_MODEL = {
-  clockSkewMs: 5 * MINUTE,
-  /** Share of reached, affected hosts whose onset is unrelated to the change. */
-  unrelated: 0.05,
-  /** Share of onsets placed off by tens of minutes (a slow leak's bend is hard to date), and that scale. */
-  onsetErrorShare: 0.25,
-  onsetErrorMs: 30 * MINUTE,
-  /** Prior mean start delay, and how many incidents' worth of weight it has against `confirmedLags`. */
-  startDelayMs: 15 * MINUTE,
-  startDelayWeight: 2,
-  slowShare: 0.15,
-  slowMaxMs: 3 * DAY,
-  spreadMinMs: 2 * MINUTE,
-  spreadMaxMs: DAY,
-  spreadSteps: 20,
-  /** Detection delay after a known apply: mostly minutes, sometimes hours. */
-  detectFastMs: 10 * MINUTE,
-  detectSlowMs: 3 * HOUR,
-  reached: [1, 1] as const,
-  unreached: [1, 19] as const,
-  /** Label values whose unions an unlisted change may target, and the most values listed singly. */
-  noneMaxUnionValues: 8,
-  noneMaxLabelValues: 40,
-  /** Prior weight of "none of these", in units of an ordinary candidate. */
-  noneWeight: 1,
-  revertedWeight: 2,
-  /** Suspects below this posterior, or with weaker evidence than this against H0, are left out. */
-  minScore: 0.01,
-  minLog10BayesFactor: 0.5,
-  maxSuspects: 20,
-};
-
-interface AffectedHost {
-  host: string;
-  ts: number;
-  sigma: number;
-}
-
-interface Grid {
-  /** Start of the apply window, epoch ms, ascending; and log of each point's width. */
-  s: Float64Array;
-  logDs: Float64Array;
-  spreads: Float64Array;
-  logPerHostBackground: number;
-}
-
 interface Scored {
   candidate: CandidateChange;
   logPost: number;
+  logTiming: number;
+  logScope: number;
   timingBf: number;
   scopeBf: number;
   logPrior: number;
@@ -169,98 +147,39 @@ interface ScopeCounts {
   unreachedTotal: number;
 }
 
+/** Each candidate's log posterior terms, unrounded and unfiltered, beside those of "none of these". */
+export interface ChangeScores {
+  /** log P(timing | none of these), log P(who changed | none of these), and the log posterior weight. */
+  none: { logTiming: number; logScope: number; logPost: number };
+  /** In the order of the input's candidates; those that cannot be suspects are left out. */
+  changes: {
+    id: string;
+    logPrior: number;
+    logTiming: number;
+    logScope: number;
+    logPost: number;
+    counts: ScopeCounts;
+    violations: number;
+    revertedBy?: string;
+  }[];
+}
+
+interface Scoring {
+  logNone: number;
+  logNoneTiming: number;
+  logNoneScope: number;
+  scored: Scored[];
+  first: number;
+  skew: number;
+  hostsTotal: number;
+  affected: AffectedHost[];
+}
+
 export function rankChanges(input: RankInput): Suspect[] {
-  const onset = input.analysis.onset;
-  if (onset === null || onset.hosts.length === 0) return [];
+  const scoring = scoreAll(input);
+  if (scoring === null) return [];
   const m = RANKING_MODEL;
-  const skew = input.clockSkewMs ?? m.clockSkewMs;
-  const affected: AffectedHost[] = onset.hosts.map((h) => ({
-    host: h.host,
-    ts: h.onset,
-    sigma: Math.max(skew / 2, (h.hi - h.lo) / 2, MINUTE),
-  }));
-  const affectedSet = new Set(affected.map((h) => h.host));
-  const universe = new Set(input.analysis.hosts.map((h) => h.host));
-  for (const h of affectedSet) universe.add(h);
-  const first = Math.min(...affected.map((h) => h.ts));
-  const span = Math.max(input.analysis.to - input.analysis.from, HOUR);
-  const tau = startDelayMean(input.confirmedLags);
-  const grid = makeGrid(first, affected, span);
-  const windowCache = new Map<string, Float64Array>();
-  const windowLogLik = (hosts: AffectedHost[]): Float64Array => {
-    const key = hosts.map((h) => h.host).join('\0');
-    let value = windowCache.get(key);
-    if (value === undefined) {
-      value = windowFit(hosts, grid);
-      windowCache.set(key, value);
-    }
-    return value;
-  };
-
-  // H0: all affected hosts fit one window starting anywhere in the analysis window.
-  const all = windowLogLik(affected);
-  const logNoneTiming = logIntegral(all, grid, () => -Math.log(span));
-  const targets = saltLikeTargets(input.analysis.hosts, universe);
-  const scope: ScopeContext = { universe, affected: affectedSet, groupOf: hostGroups(input.analysis.hosts) };
-  const logNoneScope = unknownTargetScope(targets, universe, scope);
-  const logNone = Math.log(m.noneWeight) + logNoneTiming + logNoneScope;
-
-  const revertsAfter = input.candidates.filter((c) => c.revertOf !== undefined && c.landedAt > first + skew);
-  // git names the reverted commit in full; a hand-made event may give a prefix.
-  const revertOf = (c: CandidateChange): CandidateChange | undefined =>
-    revertsAfter.find(
-      (r) => r.revertOf !== undefined && r.revertOf.length >= 7 && c.id.startsWith(r.revertOf),
-    );
-
-  const scored: Scored[] = [];
-  for (const c of input.candidates) {
-    // A revert after the onset answers it; it cannot have started it.
-    if (c.revertOf !== undefined && c.landedAt > first + skew) continue;
-    const reached = new Set([...c.reach.hosts].filter((h) => universe.has(h)));
-    if (reached.size === 0) continue;
-    const explained = affected.filter((h) => reached.has(h.host));
-    if (explained.length === 0) continue;
-    const counts: ScopeCounts = {
-      reached: reached.size,
-      affectedReached: explained.length,
-      affectedTotal: affected.length,
-      unreachedChanged: affected.length - explained.length,
-      unreachedTotal: universe.size - reached.size,
-    };
-    // An approximate reach may be too wide: the change reaches some Salt-like target within it.
-    const logScope = c.reach.approximate
-      ? unknownTargetScope(targets, reached, scope)
-      : targetScope(reached, scope);
-
-    const known = c.appliedAt;
-    const byApply = known === undefined ? [] : explained.filter((h) => known.has(h.host));
-    const byWindow = known === undefined ? explained : explained.filter((h) => !known.has(h.host));
-    let logTiming = (affected.length - explained.length) * grid.logPerHostBackground;
-    for (const h of byApply) {
-      const delay = h.ts - (known?.get(h.host) ?? c.landedAt);
-      logTiming += logMix(logDetectionDelay(delay, h.sigma), grid.logPerHostBackground);
-    }
-    if (byWindow.length > 0) {
-      logTiming += logIntegral(windowLogLik(byWindow), grid, (s) => logStartDelay(s - c.landedAt, tau, skew));
-    }
-    const revertedBy = revertOf(c);
-    const logPrior = Math.log(changeWeight(c) * (revertedBy ? m.revertedWeight : 1));
-    const violations = explained.filter((h) => {
-      const applied = known?.get(h.host) ?? c.landedAt;
-      return h.ts < applied - skew;
-    }).length;
-    scored.push({
-      candidate: c,
-      logPost: logPrior + logTiming + logScope,
-      timingBf: logTiming - logNoneTiming,
-      scopeBf: logScope - logNoneScope,
-      logPrior,
-      counts,
-      violations,
-      ...(revertedBy ? { revertedBy } : {}),
-    });
-  }
-
+  const { logNone, scored } = scoring;
   const logZ = logSumExp([logNone, ...scored.map((s) => s.logPost)]);
   const ranked = scored
     .map((s) => ({ s, score: Math.exp(s.logPost - logZ) }))
@@ -276,233 +195,405 @@ export function rankChanges(input: RankInput): Suspect[] {
         (x.s.candidate.id < y.s.candidate.id ? -1 : x.s.candidate.id > y.s.candidate.id ? 1 : 0),
     )
     .slice(0, m.maxSuspects);
-  return ranked.map(({ s, score }) =>
-    toSuspect(s, score, { first, skew, hostsTotal: universe.size, affected }),
-  );
+  return ranked.map(({ s, score }) => toSuspect(s, score, scoring));
 }
 
-/** τ: posterior mean of an exponential's mean, the default counting as `startDelayWeight` incidents. */
-function startDelayMean(lags: readonly number[] | undefined): number {
+/** The terms `rankChanges` scores by, before it normalises, filters and words them; null without an onset. */
+export function scoreChanges(input: RankInput): ChangeScores | null {
+  const scoring = scoreAll(input);
+  if (scoring === null) return null;
+  return {
+    none: { logTiming: scoring.logNoneTiming, logScope: scoring.logNoneScope, logPost: scoring.logNone },
+    changes: scoring.scored.map((s) => ({
+      id: s.candidate.id,
+      logPrior: s.logPrior,
+      logTiming: s.logTiming,
+      logScope: s.logScope,
+      logPost: s.logPost,
+      counts: s.counts,
+      violations: s.violations,
+      ...(s.revertedBy ? { revertedBy: s.revertedBy.id } : {}),
+    })),
+  };
+}
+
+/**
+ * What a set of reached hosts decides, whichever candidates reach it: the scope evidence, the affected
+ * hosts it explains and their fit to one apply window. Candidates reaching the same hosts share it.
+ */
+interface ReachGroup {
+  /** Indices of the reached hosts, ascending. */
+  hosts: Int32Array;
+  /** Affected hosts reached, in the order of the onset's hosts. */
+  explained: AffectedHost[];
+  logScopeExact?: number;
+  logScopeApproximate?: number;
+  /** The key of `explained` among the sets fitted to an apply window. */
+  windowKey?: string;
+}
+
+const hostsKey = (hosts: readonly AffectedHost[]): string => hosts.map((h) => h.host).join('\0');
+
+function scoreAll(input: RankInput): Scoring | null {
+  const onset = input.analysis.onset;
+  if (onset === null || onset.hosts.length === 0) return null;
   const m = RANKING_MODEL;
-  const usable = (lags ?? []).filter(Number.isFinite).map((l) => Math.min(Math.max(l, 0), DAY));
-  const sum = usable.reduce((a, b) => a + b, 0);
-  return Math.max(MINUTE, (m.startDelayWeight * m.startDelayMs + sum) / (m.startDelayWeight + usable.length));
+  const skew = input.clockSkewMs ?? m.clockSkewMs;
+  const affected = affectedHosts(onset, skew);
+  const fleet = indexFleet(input.analysis.hosts, affected);
+  let first = Infinity;
+  for (const h of affected) first = Math.min(first, h.ts);
+  const span = Math.max(input.analysis.to - input.analysis.from, HOUR);
+  const startDelay = startDelayDensity(startDelayMean(input.confirmedLags), skew);
+  const grid = makeGrid(first, affected, span);
+  const targets = saltLikeTargets(input.analysis.hosts, fleet);
+  const logNoneScope = unknownTargetScope(targets, null, fleet);
+
+  const revertsAfter = input.candidates.filter((c) => c.revertOf !== undefined && c.landedAt > first + skew);
+  // git names the reverted commit in full; a hand-made event may give a prefix.
+  const revertOf = (c: CandidateChange): CandidateChange | undefined =>
+    revertsAfter.find(
+      (r) => r.revertOf !== undefined && r.revertOf.length >= 7 && c.id.startsWith(r.revertOf),
+    );
+
+  // First what each candidate explains, so that every set of hosts to fit to an apply window is fitted
+  // in one pass; H0: all affected hosts fit one window starting anywhere in the analysis window.
+  const reachGroups = new Map<string, ReachGroup>();
+  const toFit = new Map<string, AffectedHost[]>([[hostsKey(affected), affected]]);
+  const considered: { c: CandidateChange; group: ReachGroup; byWindow: AffectedHost[]; windowKey: string }[] =
+    [];
+  for (const c of input.candidates) {
+    // A revert after the onset answers it; it cannot have started it.
+    if (c.revertOf !== undefined && c.landedAt > first + skew) continue;
+    const group = reachGroupOf(c.reach.hosts, fleet, reachGroups);
+    if (group.hosts.length === 0 || group.explained.length === 0) continue;
+    const known = c.appliedAt;
+    const byWindow =
+      known === undefined ? group.explained : group.explained.filter((h) => !known.has(h.host));
+    const windowKey = known === undefined ? (group.windowKey ??= hostsKey(byWindow)) : hostsKey(byWindow);
+    if (byWindow.length > 0) toFit.set(windowKey, byWindow);
+    considered.push({ c, group, byWindow, windowKey });
+  }
+  const fitted = windowFits([...toFit.values()], grid);
+  const fits = new Map([...toFit.keys()].map((key, i) => [key, fitted[i] as Float64Array]));
+
+  const logNoneTiming = logIntegral(
+    fits.get(hostsKey(affected)) as Float64Array,
+    grid,
+    () => -Math.log(span),
+  );
+  const logNone = Math.log(m.noneWeight) + logNoneTiming + logNoneScope;
+  const scored: Scored[] = [];
+  for (const { c, group, byWindow, windowKey } of considered) {
+    const explained = group.explained;
+    const counts: ScopeCounts = {
+      reached: group.hosts.length,
+      affectedReached: explained.length,
+      affectedTotal: affected.length,
+      unreachedChanged: affected.length - explained.length,
+      unreachedTotal: fleet.size - group.hosts.length,
+    };
+    // An approximate reach may be too wide: the change reaches some Salt-like target within it.
+    const logScope = c.reach.approximate
+      ? (group.logScopeApproximate ??= unknownTargetScope(targets, group.hosts, fleet))
+      : (group.logScopeExact ??= targetScope(group.hosts, fleet));
+
+    const known = c.appliedAt;
+    let logTiming = (affected.length - explained.length) * grid.logPerHostBackground;
+    if (known !== undefined) {
+      for (const h of explained) {
+        const at = known.get(h.host);
+        if (at !== undefined)
+          logTiming += logMix(logDetectionDelay(h.ts - at, h.sigma), grid.logPerHostBackground);
+      }
+    }
+    if (byWindow.length > 0) {
+      logTiming += logIntegral(fits.get(windowKey) as Float64Array, grid, (s) => startDelay(s - c.landedAt));
+    }
+    const revertedBy = revertOf(c);
+    const logPrior = Math.log(changeWeight(c) * (revertedBy ? m.revertedWeight : 1));
+    let violations = 0;
+    for (const h of explained) {
+      const applied = known?.get(h.host) ?? c.landedAt;
+      if (h.ts < applied - skew) violations++;
+    }
+    scored.push({
+      candidate: c,
+      logPost: logPrior + logTiming + logScope,
+      logTiming,
+      logScope,
+      timingBf: logTiming - logNoneTiming,
+      scopeBf: logScope - logNoneScope,
+      logPrior,
+      counts,
+      violations,
+      ...(revertedBy ? { revertedBy } : {}),
+    });
+  }
+  return {
+    logNone,
+    logNoneTiming,
+    logNoneScope,
+    scored,
+    first,
+    skew,
+    hostsTotal: fleet.size,
+    affected,
+  };
+}
+
+/**
+ * The hosts as indices: every host of the analysis, then affected hosts it does not list, each with its
+ * group (for the per-group rate) and whether it changed.
+ */
+interface FleetIndex {
+  size: number;
+  index: Map<string, number>;
+  /** Group of each host, 0 … groups − 1. */
+  group: Int32Array;
+  groups: number;
+  changed: Uint8Array;
+  changedTotal: number;
+  /** The onset's hosts. */
+  affected: AffectedHost[];
+  /** `logBetaBinomial` for this fleet's counts, remembered: the scope asks for the same ones many times. */
+  logBetaBinomial(k: number, n: number, prior: readonly [number, number]): number;
+}
+
+function indexFleet(hosts: FleetAnalysis['hosts'], affected: AffectedHost[]): FleetIndex {
+  const index = new Map<string, number>();
+  for (const h of hosts) if (!index.has(h.host)) index.set(h.host, index.size);
+  for (const h of affected) if (!index.has(h.host)) index.set(h.host, index.size);
+  const size = index.size;
+  const groupOf = hostGroups(hosts);
+  const groupIds = new Map<string, number>();
+  const group = new Int32Array(size);
+  for (const [host, i] of index) {
+    const name = groupOf.get(host) ?? '';
+    let id = groupIds.get(name);
+    if (id === undefined) groupIds.set(name, (id = groupIds.size));
+    group[i] = id;
+  }
+  const changed = new Uint8Array(size);
+  for (const h of affected) changed[index.get(h.host) as number] = 1;
+  let changedTotal = 0;
+  for (let i = 0; i < size; i++) changedTotal += changed[i] as number;
+  const groups = groupIds.size;
+  return {
+    size,
+    index,
+    group,
+    groups,
+    changed,
+    changedTotal,
+    affected,
+    logBetaBinomial: rememberedBetaBinomial(size + 1),
+  };
+}
+
+/** The candidate's reached hosts as a group shared with every candidate reaching the same ones. */
+function reachGroupOf(
+  reach: ReadonlySet<string>,
+  fleet: FleetIndex,
+  groups: Map<string, ReachGroup>,
+): ReachGroup {
+  // The reached hosts as a bit set, and that as a string: the key of the group.
+  const bits = new Uint16Array(Math.ceil(fleet.size / 16));
+  let count = 0;
+  for (const host of reach) {
+    const i = fleet.index.get(host);
+    if (i === undefined) continue;
+    const bit = 1 << (i & 15);
+    if (((bits[i >> 4] as number) & bit) === 0) {
+      bits[i >> 4] = (bits[i >> 4] as number) | bit;
+      count++;
+    }
+  }
+  let key = '';
+  for (let at = 0; at < bits.length; at += 4096) {
+    key += String.fromCharCode(...bits.subarray(at, at + 4096));
+  }
+  const known = groups.get(key);
+  if (known !== undefined) return known;
+  const hosts = new Int32Array(count);
+  let n = 0;
+  for (let w = 0; w < bits.length; w++) {
+    const word = bits[w] as number;
+    if (word === 0) continue;
+    for (let b = 0; b < 16; b++) if (word & (1 << b)) hosts[n++] = w * 16 + b;
+  }
+  const explained = fleet.affected.filter((h) => {
+    const i = fleet.index.get(h.host) as number;
+    return ((bits[i >> 4] as number) & (1 << (i & 15))) !== 0;
+  });
+  const group: ReachGroup = { hosts, explained };
+  groups.set(key, group);
+  return group;
 }
 
 /**
  * The targets an unlisted change may have, the way Salt targets: every host, or the hosts holding some
- * grain values (one label's values, or unions of them when a label has few).
+ * grain values (one label's values, or unions of them when a label has few). Kept per label as what the
+ * scope needs: each host's signature (the set of the label's values it holds), and which signatures each
+ * target takes in, so a target's counts are sums over signatures rather than over hosts.
  */
-function saltLikeTargets(hosts: FleetAnalysis['hosts'], universe: ReadonlySet<string>): Set<string>[] {
+interface TargetFamily {
+  /** Per host, its signature, or −1 where it holds none of the label's values. */
+  signatureOf: Int32Array;
+  signatures: number;
+  targets: number;
+  /** targets × signatures: 1 where the target takes in the hosts of that signature. */
+  takes: Uint8Array;
+}
+
+function saltLikeTargets(hosts: FleetAnalysis['hosts'], fleet: FleetIndex): TargetFamily[] {
   const m = RANKING_MODEL;
-  const targets: Set<string>[] = [new Set(universe)];
-  const byKey = new Map<string, Map<string, Set<string>>>();
+  const byKey = new Map<string, { values: Map<string, number>; held: Map<number, Set<number>> }>();
   for (const h of hosts) {
+    const i = fleet.index.get(h.host) as number;
     for (const [key, value] of Object.entries(h.labels)) {
-      const values = byKey.get(key) ?? new Map<string, Set<string>>();
-      byKey.set(key, values);
+      let label = byKey.get(key);
+      if (label === undefined) byKey.set(key, (label = { values: new Map(), held: new Map() }));
       for (const item of value.split(',')) {
         const v = item.trim();
-        if (v !== '') values.set(v, (values.get(v) ?? new Set()).add(h.host));
+        if (v === '') continue;
+        let id = label.values.get(v);
+        if (id === undefined) label.values.set(v, (id = label.values.size));
+        let held = label.held.get(i);
+        if (held === undefined) label.held.set(i, (held = new Set()));
+        held.add(id);
       }
     }
   }
-  for (const values of byKey.values()) {
-    const groups = [...values.values()];
-    if (groups.length < 2 || groups.length > m.noneMaxLabelValues) continue;
-    if (groups.length > m.noneMaxUnionValues) {
-      targets.push(...groups);
-      continue;
+  const families: TargetFamily[] = [];
+  for (const { values, held } of byKey.values()) {
+    const count = values.size;
+    if (count < 2 || count > m.noneMaxLabelValues) continue;
+    // Each target as the label values it takes: singly, or every union short of all of them.
+    const targets: number[][] = [];
+    if (count > m.noneMaxUnionValues) {
+      for (let v = 0; v < count; v++) targets.push([v]);
+    } else {
+      for (let mask = 1; mask < (1 << count) - 1; mask++) {
+        targets.push(Array.from({ length: count }, (_, v) => v).filter((v) => mask & (1 << v)));
+      }
     }
-    for (let mask = 1; mask < (1 << groups.length) - 1; mask++) {
-      const union = new Set<string>();
-      groups.forEach((g, i) => {
-        if (mask & (1 << i)) for (const h of g) union.add(h);
+    const signatureOf = new Int32Array(fleet.size).fill(-1);
+    const signatureIds = new Map<string, number>();
+    const signatureValues: number[][] = [];
+    for (const [i, set] of held) {
+      const ids = [...set].sort((a, b) => a - b);
+      const key = ids.join(',');
+      let sig = signatureIds.get(key);
+      if (sig === undefined) {
+        signatureIds.set(key, (sig = signatureIds.size));
+        signatureValues.push(ids);
+      }
+      signatureOf[i] = sig;
+    }
+    const signatures = signatureValues.length;
+    const takes = new Uint8Array(targets.length * signatures);
+    targets.forEach((target, t) => {
+      signatureValues.forEach((ids, sig) => {
+        if (ids.some((v) => target.includes(v))) takes[t * signatures + sig] = 1;
       });
-      targets.push(union);
-    }
+    });
+    families.push({ signatureOf, signatures, targets: targets.length, takes });
   }
-  return targets;
-}
-
-interface ScopeContext {
-  universe: ReadonlySet<string>;
-  affected: ReadonlySet<string>;
-  /** Hosts by role: how often a reached host shows the change differs by workload (and by detection). */
-  groupOf: ReadonlyMap<string, string>;
+  return families;
 }
 
 /**
- * Groups for the per-group rate: the `role` label, else the first label with a few values, else one group.
+ * log P(who changed | reached and changed hosts per group): within each group a reached host changes at
+ * its own rate ~ Beta(1, 1); an unreached host at the background rate ~ Beta(1, 19).
  */
-function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
-  const keys = new Set(hosts.flatMap((h) => Object.keys(h.labels)));
-  const distinct = (key: string): number => new Set(hosts.map((h) => h.labels[key])).size;
-  const key = keys.has('role')
-    ? 'role'
-    : [...keys].sort().find((k) => distinct(k) >= 2 && distinct(k) <= RANKING_MODEL.noneMaxUnionValues);
-  return new Map(hosts.map((h) => [h.host, key === undefined ? '' : (h.labels[key] ?? '')]));
-}
-
-/**
- * log P(who changed | the change reaches `reached`): within each group a reached host changes at its own
- * rate ~ Beta(1, 1); an unreached host changes at the background rate ~ Beta(1, 19).
- */
-function targetScope(reached: ReadonlySet<string>, ctx: ScopeContext): number {
+function scopeOfCounts(perGroup: Int32Array, changedPerGroup: Int32Array, fleet: FleetIndex): number {
   const m = RANKING_MODEL;
-  const groups = new Map<string, [number, number]>();
-  let unreachedChanged = 0;
-  for (const h of ctx.universe) {
-    const changed = ctx.affected.has(h);
-    if (!reached.has(h)) {
-      if (changed) unreachedChanged++;
-      continue;
-    }
-    const g = ctx.groupOf.get(h) ?? '';
-    const counts = groups.get(g) ?? [0, 0];
-    counts[0] += changed ? 1 : 0;
-    counts[1] += 1;
-    groups.set(g, counts);
+  let size = 0;
+  let changedReached = 0;
+  for (let g = 0; g < fleet.groups; g++) {
+    size += perGroup[g] as number;
+    changedReached += changedPerGroup[g] as number;
   }
-  let total = logBetaBinomial(unreachedChanged, ctx.universe.size - reached.size, m.unreached);
-  for (const [k, n] of groups.values()) total += logBetaBinomial(k, n, m.reached);
+  let total = fleet.logBetaBinomial(fleet.changedTotal - changedReached, fleet.size - size, m.unreached);
+  for (let g = 0; g < fleet.groups; g++) {
+    const n = perGroup[g] as number;
+    if (n > 0) total += fleet.logBetaBinomial(changedPerGroup[g] as number, n, m.reached);
+  }
   return total;
 }
 
+/** log P(who changed | the change reaches `reached`), the hosts as indices. */
+function targetScope(reached: Int32Array, fleet: FleetIndex): number {
+  const { group, changed } = fleet;
+  const perGroup = new Int32Array(fleet.groups);
+  const changedPerGroup = new Int32Array(fleet.groups);
+  for (let k = 0; k < reached.length; k++) {
+    const i = reached[k] as number;
+    const g = group[i] as number;
+    perGroup[g] = (perGroup[g] as number) + 1;
+    changedPerGroup[g] = (changedPerGroup[g] as number) + (changed[i] as number);
+  }
+  return scopeOfCounts(perGroup, changedPerGroup, fleet);
+}
+
 /**
- * log P(who changed | the change reaches an unknown Salt-like target within `within`), each target equally
- * likely (a larger family costs more).
+ * log P(who changed | the change reaches an unknown Salt-like target within `within`, or anywhere), each
+ * target equally likely (a larger family costs more).
  */
 function unknownTargetScope(
-  targets: readonly Set<string>[],
-  within: ReadonlySet<string>,
-  ctx: ScopeContext,
+  families: readonly TargetFamily[],
+  within: Int32Array | null,
+  fleet: FleetIndex,
 ): number {
-  const terms = targets.map((target) => {
-    const reached = new Set([...target].filter((h) => within.has(h)));
-    return targetScope(reached, ctx);
-  });
-  return logSumExp(terms) - Math.log(targets.length);
-}
-
-/**
- * Apply-window starts: fine near the first onset, coarser going back (a start delay of hours or days),
- * and forward as far as the median onset (the first onsets may be unrelated).
- */
-function makeGrid(first: number, affected: readonly AffectedHost[], span: number): Grid {
-  const m = RANKING_MODEL;
-  const sorted = affected.map((h) => h.ts).sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? first;
-  const forward = Math.min(Math.max(median - first, 30 * MINUTE), 6 * HOUR);
-  const points: number[] = [first];
-  const back = 110;
-  const lo = 15 * SECOND;
-  const hi = m.slowMaxMs;
-  for (let i = 0; i < back; i++) points.push(first - lo * Math.pow(hi / lo, i / (back - 1)));
-  const ahead = 24;
-  for (let i = 1; i <= ahead; i++) points.push(first + (forward * i) / ahead);
-  points.sort((a, b) => a - b);
-  const s = Float64Array.from(points);
-  const logDs = s.map((_, i) => {
-    const left = i > 0 ? (s[i] as number) - (s[i - 1] as number) : 0;
-    const right = i < s.length - 1 ? (s[i + 1] as number) - (s[i] as number) : 0;
-    return Math.log(Math.max((left + right) / 2, 1));
-  });
-  const spreads = new Float64Array(m.spreadSteps);
-  for (let j = 0; j < m.spreadSteps; j++) {
-    spreads[j] = m.spreadMinMs * Math.pow(m.spreadMaxMs / m.spreadMinMs, j / (m.spreadSteps - 1));
+  const { group, changed, groups } = fleet;
+  const inside = new Uint8Array(fleet.size);
+  if (within === null) inside.fill(1);
+  else for (const i of within) inside[i] = 1;
+  const terms: number[] = [];
+  const perGroup = new Int32Array(groups);
+  const changedPerGroup = new Int32Array(groups);
+  // Every host (within).
+  for (let i = 0; i < fleet.size; i++) {
+    if (inside[i] === 0) continue;
+    const g = group[i] as number;
+    perGroup[g] = (perGroup[g] as number) + 1;
+    changedPerGroup[g] = (changedPerGroup[g] as number) + (changed[i] as number);
   }
-  return { s, logDs, spreads, logPerHostBackground: Math.log(m.unrelated) - Math.log(span) };
-}
-
-/**
- * log P(onsets | window starts at s), for each grid point s, with the spread W integrated out (log-uniform
- * prior over the grid of spreads).
- */
-function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
-  const m = RANKING_MODEL;
-  const b = m.onsetErrorMs;
-  const background = Math.exp(grid.logPerHostBackground);
-  const logSpreadPrior = -Math.log(grid.spreads.length);
-  const n = hosts.length;
-  const ts = Float64Array.from(hosts, (h) => h.ts);
-  const halfInvVar = Float64Array.from(hosts, (h) => 0.5 / (h.sigma * h.sigma));
-  // The normalising constants depend on the spread, not on the window's start: computed once.
-  const core = new Float64Array(grid.spreads.length * n);
-  const broad = new Float64Array(grid.spreads.length);
-  grid.spreads.forEach((w, j) => {
-    broad[j] = ((1 - m.unrelated) * m.onsetErrorShare) / (w + 2 * b);
-    hosts.forEach((h, k) => {
-      core[j * n + k] = ((1 - m.unrelated) * (1 - m.onsetErrorShare)) / (w + SQRT_2PI * h.sigma);
-    });
-  });
-  const out = new Float64Array(grid.s.length);
-  const perSpread = new Float64Array(grid.spreads.length);
-  for (let i = 0; i < grid.s.length; i++) {
-    const s = grid.s[i] as number;
-    for (let j = 0; j < grid.spreads.length; j++) {
-      const w = grid.spreads[j] as number;
-      const broadJ = broad[j] as number;
-      let total = 0;
-      for (let k = 0; k < n; k++) {
-        const lag = (ts[k] as number) - s;
-        const outside = lag < 0 ? -lag : lag > w ? lag - w : 0;
-        const density =
-          (core[j * n + k] as number) * Math.exp(-outside * outside * (halfInvVar[k] as number)) +
-          broadJ * Math.exp(-outside / b) +
-          background;
-        total += Math.log(density);
-      }
-      perSpread[j] = logSpreadPrior + total;
+  terms.push(scopeOfCounts(perGroup, changedPerGroup, fleet));
+  for (const family of families) {
+    // Reached and changed hosts per signature and group, then each target's as a sum over signatures.
+    const { signatures, signatureOf, takes } = family;
+    const bySignature = new Int32Array(signatures * groups);
+    const changedBySignature = new Int32Array(signatures * groups);
+    for (let i = 0; i < fleet.size; i++) {
+      const sig = signatureOf[i] as number;
+      if (sig < 0 || inside[i] === 0) continue;
+      const cell = sig * groups + (group[i] as number);
+      bySignature[cell] = (bySignature[cell] as number) + 1;
+      changedBySignature[cell] = (changedBySignature[cell] as number) + (changed[i] as number);
     }
-    out[i] = logSumExp(perSpread);
+    for (let t = 0; t < family.targets; t++) {
+      perGroup.fill(0);
+      changedPerGroup.fill(0);
+      for (let sig = 0; sig < signatures; sig++) {
+        if (takes[t * signatures + sig] === 0) continue;
+        for (let g = 0; g < groups; g++) {
+          perGroup[g] = (perGroup[g] as number) + (bySignature[sig * groups + g] as number);
+          changedPerGroup[g] =
+            (changedPerGroup[g] as number) + (changedBySignature[sig * groups + g] as number);
+        }
+      }
+      terms.push(scopeOfCounts(perGroup, changedPerGroup, fleet));
+    }
   }
-  return out;
-}
-
-/** log ∫ prior(s) · exp(fit(s)) ds over the grid. */
-function logIntegral(fit: Float64Array, grid: Grid, logPrior: (s: number) => number): number {
-  const terms = new Float64Array(fit.length);
-  for (let i = 0; i < fit.length; i++) {
-    terms[i] = (fit[i] as number) + (grid.logDs[i] as number) + logPrior(grid.s[i] as number);
-  }
-  return logSumExp(terms);
-}
-
-/** log density of the delay from landing to the start of the apply window. */
-export function logStartDelay(delay: number, tau: number, skew: number): number {
-  const m = RANKING_MODEL;
-  // Before landing only by clock skew between the repository's server and the hosts.
-  if (delay < 0) return logStartDelay(0, tau, skew) - 0.5 * (delay / Math.max(skew / 2, SECOND)) ** 2;
-  const fast = Math.log(1 - m.slowShare) - delay / tau - Math.log(tau);
-  if (delay < tau || delay > m.slowMaxMs) return fast;
-  const slow = Math.log(m.slowShare) - Math.log(delay) - Math.log(Math.log(m.slowMaxMs / tau));
-  return logMix(fast, slow);
-}
-
-/** log density of onset − apply for a host whose apply time is known. */
-function logDetectionDelay(delay: number, sigma: number): number {
-  const m = RANKING_MODEL;
-  if (delay < 0) return logDetectionDelay(0, sigma) + delay / sigma;
-  return logMix(
-    Math.log(0.8) - delay / m.detectFastMs - Math.log(m.detectFastMs),
-    Math.log(0.2) - delay / m.detectSlowMs - Math.log(m.detectSlowMs),
-  );
-}
-
-/** A weak prior from the change itself: bigger changes and custom minion modules break things more often. */
-function changeWeight(c: CandidateChange): number {
-  const files = c.files ?? [];
-  const lines = files.reduce((n, f) => n + (f.additions ?? 20) + (f.deletions ?? 20), 0);
-  let weight = Math.min(1.5, Math.max(0.75, 0.75 + 0.25 * Math.log10(1 + lines)));
-  if (files.some((f) => /(^|\/)_(grains|modules|states|utils|beacons|engines)\//.test(f.path))) weight *= 1.5;
-  return weight;
+  return logSumExp(terms) - Math.log(terms.length);
 }
 
 function toSuspect(
   s: Scored,
   score: number,
-  ctx: { first: number; skew: number; hostsTotal: number; affected: readonly AffectedHost[] },
+  ctx: Pick<Scoring, 'first' | 'skew' | 'hostsTotal' | 'affected'>,
 ): Suspect {
   const c = s.candidate;
   const { counts } = s;
@@ -616,42 +707,4 @@ export function duration(ms: number): string {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-function logMix(a: number, b: number): number {
-  const hi = Math.max(a, b);
-  if (hi === -Infinity) return -Infinity;
-  return hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi));
-}
-
-function logSumExp(values: ArrayLike<number>): number {
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) hi = Math.max(hi, values[i] as number);
-  if (hi === -Infinity) return -Infinity;
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.exp((values[i] as number) - hi);
-  return hi + Math.log(sum);
-}
-
-/** log of the probability of one sequence with k successes in n under a Beta(a, b) rate. */
-function logBetaBinomial(k: number, n: number, [a, b]: readonly [number, number]): number {
-  return logBeta(a + k, b + n - k) - logBeta(a, b);
-}
-
-function logBeta(a: number, b: number): number {
-  return logGamma(a) + logGamma(b) - logGamma(a + b);
-}
-
-/** Lanczos approximation (g = 7, n = 9), accurate to about 15 digits for x > 0. */
-export function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  const y = x - 1;
-  let sum = c[0] as number;
-  for (let i = 1; i < 9; i++) sum += (c[i] as number) / (y + i);
-  const t = y + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetAnalysis } from '../../server/analysis/analyze-fleet.ts';
-import { rankChanges, type CandidateChange, type Suspect } from '../../server/changes/ranking.ts';
+import {
+  rankChanges,
+  scoreChanges,
+  type CandidateChange,
+  type ChangeScores,
+  type RankInput,
+  type Suspect,
+} from '../../server/changes/ranking.ts';
+import { logSumExp, RANKING_MODEL } from '../../server/changes/ranking.model.ts';
+import { onsetAnalysis } from '../../server/sim/onset-analysis.ts';
+import { createRng, type Rng } from '../../server/sim/prng.ts';
+import { referenceScores } from './ranking.reference.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -23,40 +34,12 @@ function spreadOnsets(hosts: readonly string[], spread = HOUR): Map<string, numb
 }
 
 function analysis(onsets: Map<string, number> | null, hosts: readonly string[] = ALL): FleetAnalysis {
-  const list =
-    onsets === null
-      ? []
-      : [...onsets].map(([host, onset]) => ({ host, onset, lo: onset - 2 * MINUTE, hi: onset + 2 * MINUTE }));
-  const first = list.length === 0 ? 0 : Math.min(...list.map((h) => h.onset));
-  return {
+  return onsetAnalysis({
     from: FROM,
     to: FROM + 36 * HOUR,
-    hosts_total: hosts.length,
-    onset:
-      onsets === null
-        ? null
-        : {
-            ts: first,
-            series: 'node_memory_SReclaimable_bytes',
-            first,
-            median: first,
-            spread: { p10: first, p50: first, p90: first },
-            window: { from: first, to: first },
-            hosts_affected: list.length,
-            hosts_seen: hosts.length,
-            p_value: 1e-12,
-            background_per_host_day: 0.01,
-            hosts: list,
-          },
-    components: [],
-    used: null,
-    other: null,
-    unaccounted: null,
-    slab_caches: [],
-    process_groups: [],
-    summary: '',
-    hosts: hosts.map((host) => ({ host, labels: { role: host.split('-')[0] ?? '' }, onsets: {} })),
-  };
+    hosts: hosts.map((host) => ({ host, labels: { role: host.split('-')[0] ?? '' } })),
+    onsets,
+  });
 }
 
 let counter = 0;
@@ -304,5 +287,171 @@ describe('rankChanges', () => {
     const candidates = [change(), change({ hosts: DB }), change({ hosts: ALL, landedAt: FIRST - 10 * HOUR })];
     const suspects = rankChanges({ analysis: analysis(scattered), candidates });
     expect(suspects).toEqual([]);
+  });
+});
+
+/**
+ * A random fleet and candidates: roles (sometimes more than the unions are built for, sometimes a host
+ * with two), data centres, sometimes a rack label with many values; onsets clustered or scattered, some on
+ * the same minute, with errors from a minute to most of an hour; candidates reaching a role, the hosts that
+ * changed, every host, a random part, hosts outside the fleet or none, some approximate, some sharing a
+ * reach, change events with per-host apply times, and reverts.
+ */
+function randomInput(rng: Rng): RankInput {
+  const roleNames = ['web', 'db', 'app', 'mail', 'cache', 'lb', 'ops', 'worker', 'queue', 'proxy'];
+  const roles = roleNames.slice(0, rng.int(1, roleNames.length));
+  const dcs = ['ams1', 'fra1', 'lon1', 'nyc1'].slice(0, rng.int(1, 4));
+  const racks = rng.chance(0.3) ? rng.int(9, 45) : 0;
+  const byRole = !rng.chance(0.15);
+  const hosts = Array.from({ length: rng.int(8, 140) }, (_, i) => {
+    const role = rng.pick(roles);
+    const labels: Record<string, string> = {};
+    if (byRole) labels.role = rng.chance(0.08) ? `${role}, ${rng.pick(roles)}` : role;
+    if (!rng.chance(0.05)) labels.dc = rng.pick(dcs);
+    if (racks > 0) labels.rack = `r${rng.int(1, racks)}`;
+    return { host: `${role}-${String(i).padStart(3, '0')}`, labels };
+  });
+  const from = FROM;
+  const to = from + rng.pick([6 * HOUR, DAY, 2 * DAY, 3 * DAY]);
+  const start = from + rng.uniform(0.2, 0.7) * (to - from);
+  const spread = rng.pick([5 * MINUTE, HOUR, 6 * HOUR]);
+  const slot = rng.chance(0.3) ? 5 * MINUTE : 1;
+  const targetRoles = new Set(roles.filter(() => rng.chance(0.4)));
+  const share = rng.uniform(0.3, 1);
+  const onsets = new Map<string, number>();
+  for (const h of hosts) {
+    const targeted = targetRoles.has(h.host.split('-')[0] ?? '');
+    if (targeted ? rng.chance(share) : rng.chance(0.03)) {
+      const at = rng.chance(0.9) ? start + rng.uniform(0, spread) : rng.uniform(from, to);
+      onsets.set(h.host, Math.round(at / slot) * slot);
+    }
+  }
+  if (rng.chance(0.2)) onsets.set('gone-001', start + rng.uniform(0, spread));
+  const errors = new Map(
+    [...onsets.keys()].map((h) => [h, rng.pick([MINUTE, 2 * MINUTE, 10 * MINUTE, 45 * MINUTE])]),
+  );
+  const analysis = onsetAnalysis({
+    from,
+    to,
+    hosts,
+    onsets,
+    onsetErrorMs: (h) => errors.get(h) ?? 2 * MINUTE,
+  });
+
+  const names = hosts.map((h) => h.host);
+  const reaches: string[][] = [
+    names.filter((h) => targetRoles.has(h.split('-')[0] ?? '')),
+    [...onsets.keys()],
+    names,
+    names.filter(() => rng.chance(0.5)),
+    names.filter((h) => h.startsWith(rng.pick(roles))),
+    [],
+    ['elsewhere-001', ...names.slice(0, rng.int(0, 5))],
+  ];
+  const candidates: CandidateChange[] = [];
+  for (let i = 0, count = rng.int(1, 14); i < count; i++) {
+    const reach = rng.pick(reaches);
+    const landedAt = start - (rng.chance(0.8) ? rng.exponential(2 * HOUR) : -rng.uniform(0, 3 * HOUR));
+    const candidate: CandidateChange = {
+      id: `${rng.chance(0.5) ? 'a' : 'b'}${String(i).padStart(39, '0')}`,
+      kind: 'commit',
+      landedAt,
+      subject: `change ${i}`,
+      files: [
+        {
+          path: rng.pick(['salt/_grains/fleet.py', 'salt/nginx/init.sls', 'pillar/db.sls', 'docs/x.md']),
+          additions: rng.chance(0.1) ? null : rng.int(0, 300),
+          deletions: rng.int(0, 50),
+        },
+      ],
+      reach: { hosts: new Set(reach), approximate: rng.chance(0.25), reasons: [] },
+    };
+    if (rng.chance(0.15)) {
+      candidate.kind = 'event';
+      candidate.appliedAt = new Map(
+        reach.filter(() => rng.chance(0.7)).map((h) => [h, landedAt + rng.uniform(0, 2 * HOUR)]),
+      );
+    }
+    candidates.push(candidate);
+  }
+  const reverted = candidates[0];
+  if (reverted && rng.chance(0.3)) {
+    candidates.push({
+      ...reverted,
+      id: `c${'0'.repeat(39)}`,
+      landedAt: start + spread + rng.uniform(HOUR, 5 * HOUR),
+      revertOf: reverted.id,
+    });
+  }
+  return {
+    analysis,
+    candidates,
+    ...(rng.chance(0.3) ? { confirmedLags: [rng.exponential(HOUR), rng.exponential(3 * HOUR)] } : {}),
+    ...(rng.chance(0.3) ? { clockSkewMs: rng.pick([MINUTE, 20 * MINUTE]) } : {}),
+  };
+}
+
+/** Suspects as `rankChanges` picks them, from the reference's unrounded scores. */
+function referenceRanking(input: RankInput, scores: ChangeScores): { id: string; score: number }[] {
+  const m = RANKING_MODEL;
+  const logZ = logSumExp([scores.none.logPost, ...scores.changes.map((c) => c.logPost)]);
+  const landed = new Map(input.candidates.map((c) => [c.id, c.landedAt]));
+  return scores.changes
+    .map((c) => ({ c, score: Math.exp(c.logPost - logZ) }))
+    .filter(
+      ({ c, score }) =>
+        score >= m.minScore &&
+        (c.logTiming - scores.none.logTiming + c.logScope - scores.none.logScope) / Math.LN10 >=
+          m.minLog10BayesFactor,
+    )
+    .sort(
+      (x, y) =>
+        y.score - x.score ||
+        (landed.get(y.c.id) ?? 0) - (landed.get(x.c.id) ?? 0) ||
+        (x.c.id < y.c.id ? -1 : x.c.id > y.c.id ? 1 : 0),
+    )
+    .slice(0, m.maxSuspects)
+    .map(({ c, score }) => ({ id: c.id, score }));
+}
+
+describe('rankChanges against a straightforward reference', () => {
+  const close = (actual: number, expected: number): void => {
+    if (actual === expected) return;
+    expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+  };
+
+  it('gives the same scores, counts and order on random fleets', () => {
+    let ranked = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const input = randomInput(createRng(seed));
+      const fast = scoreChanges(input);
+      const reference = referenceScores(input);
+      if (reference === null || fast === null) {
+        expect(fast).toBe(reference);
+        continue;
+      }
+      close(fast.none.logTiming, reference.none.logTiming);
+      close(fast.none.logScope, reference.none.logScope);
+      expect(fast.changes.map((c) => c.id)).toEqual(reference.changes.map((c) => c.id));
+      fast.changes.forEach((c, i) => {
+        const r = reference.changes[i] as ChangeScores['changes'][number];
+        close(c.logPrior, r.logPrior);
+        close(c.logTiming, r.logTiming);
+        close(c.logScope, r.logScope);
+        close(c.logPost, r.logPost);
+        expect({ counts: c.counts, violations: c.violations, revertedBy: c.revertedBy }).toEqual({
+          counts: r.counts,
+          violations: r.violations,
+          revertedBy: r.revertedBy,
+        });
+      });
+      const suspects = rankChanges(input);
+      const expected = referenceRanking(input, reference);
+      expect(suspects.map((s) => s.id)).toEqual(expected.map((s) => s.id));
+      suspects.forEach((s, i) => expect(s.score).toBeCloseTo(expected[i]?.score ?? NaN, 4));
+      ranked += suspects.length > 0 ? 1 : 0;
+    }
+    // The fleets exercise the ranking, not only its early exits.
+    expect(ranked).toBeGreaterThan(10);
   });
 });
