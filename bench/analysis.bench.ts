@@ -118,6 +118,21 @@ export async function loadSimulatedFleet(db: Db, hosts: number): Promise<number>
   return values;
 }
 
+interface Timings {
+  read_ms: number;
+  analyze_ms: number;
+  rank_ms: number;
+}
+
+interface AnalysisAnswer {
+  onset: { ts: string; hosts_affected: number } | null;
+  hosts_total: number;
+  components: { metric: string }[];
+  timings_ms: Timings;
+}
+
+const strip = ({ timings_ms: _, ...answer }: AnalysisAnswer) => answer;
+
 export async function analysisBench(opts: { hosts: number[]; runs: number }): Promise<void> {
   for (const hosts of opts.hosts) {
     section(
@@ -134,26 +149,33 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
       const loadStarted = performance.now();
       const values = await loadSimulatedFleet(handle.db, hosts);
       line(`loaded ${fmt(values)} values in ${fmt((performance.now() - loadStarted) / 1000, 1)} s`);
-      const server = await startServer({
+      const serverEnv = {
         DATABASE_URL: database.url,
         ONSET_DATA_DIR: dataDir,
         ONSET_READ_TOKENS: token,
         // The benchmark's fleet lies in the past: retention must not delete it mid-run.
         ONSET_RETENTION: '3650d',
-      });
+      };
+      // As a user starts it (detection on one worker thread per CPU), and with detection on the main thread.
+      const server = await startServer(serverEnv);
+      const inline = await startServer({ ...serverEnv, ONSET_ANALYSIS_WORKERS: '0' });
       try {
-        const url = `${server.url}/api/v1/analysis?from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;
+        const query = `/api/v1/analysis?from=${new Date(start).toISOString()}&to=${new Date(end).toISOString()}`;
+        // A client holding every value (about 80 bytes each in JS) would need gigabytes past 1,000 hosts.
+        const withFetch = hosts <= 1000;
         const scan: number[] = [];
         const fetchAll: number[] = [];
         const analysis: number[] = [];
-        let last:
-          | {
-              onset: { ts: string; hosts_affected: number } | null;
-              hosts_total: number;
-              components: { metric: string }[];
-              timings_ms: unknown;
-            }
-          | undefined;
+        const inlineAnalysis: number[] = [];
+        const timings: Timings[] = [];
+        let last: AnalysisAnswer | undefined;
+        const ask = async (base: string): Promise<{ ms: number; answer: AnalysisAnswer }> => {
+          const t = performance.now();
+          const res = await fetch(`${base}${query}`, { headers: { Authorization: `Bearer ${token}` } });
+          const answer = (await res.json()) as AnalysisAnswer;
+          if (res.status !== 200) throw new Error(`analysis answered ${res.status}`);
+          return { ms: performance.now() - t, answer };
+        };
         for (let run = 0; run < opts.runs; run++) {
           // Baseline 1: PostgreSQL visits every stored value once.
           let t = performance.now();
@@ -162,39 +184,54 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
           );
           scan.push(performance.now() - t);
           // Baseline 2: a client fetches every stored value once, as stored.
-          t = performance.now();
-          await sql`SELECT series_id, start, offsets, vals FROM sample_chunks WHERE start >= ${new Date(start)} AND start < ${new Date(end)}`.execute(
-            handle.db,
-          );
-          fetchAll.push(performance.now() - t);
-          t = performance.now();
-          const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-          last = (await res.json()) as typeof last;
-          if (res.status !== 200) throw new Error(`analysis answered ${res.status}`);
-          analysis.push(performance.now() - t);
+          if (withFetch) {
+            t = performance.now();
+            await sql`SELECT series_id, start, offsets, vals FROM sample_chunks WHERE start >= ${new Date(start)} AND start < ${new Date(end)}`.execute(
+              handle.db,
+            );
+            fetchAll.push(performance.now() - t);
+          }
+          const pooled = await ask(server.url);
+          analysis.push(pooled.ms);
+          timings.push(pooled.answer.timings_ms);
+          last = pooled.answer;
+          const single = await ask(inline.url);
+          inlineAnalysis.push(single.ms);
+          if (JSON.stringify(strip(single.answer)) !== JSON.stringify(strip(pooled.answer)))
+            throw new Error('the answers with and without detection workers differ');
           line(
-            `run ${run + 1}: analysis ${fmt(analysis.at(-1) as number)} ms, scan ${fmt(scan.at(-1) as number)} ms, fetch ${fmt(fetchAll.at(-1) as number)} ms`,
+            `run ${run + 1}: analysis ${fmt(pooled.ms)} ms (server ${JSON.stringify(pooled.answer.timings_ms)}), on the main thread ${fmt(single.ms)} ms, scan ${fmt(scan.at(-1) as number)} ms${withFetch ? `, fetch ${fmt(fetchAll.at(-1) as number)} ms` : ''}`,
           );
         }
         const rss = residentMiB(server.child.pid as number);
+        const inlineRss = residentMiB(inline.child.pid as number);
+        const split = (k: keyof Timings) => fmt(median(timings.map((x) => x[k])));
         line('');
         line(`| figure (median of ${opts.runs} runs) | value |`);
         line('|---|---|');
-        line(`| GET /api/v1/analysis | ${fmt(median(analysis))} ms |`);
+        line(
+          `| GET /api/v1/analysis | ${fmt(median(analysis))} ms (runs ${analysis.map((a) => fmt(a)).join(', ')}) |`,
+        );
+        line(
+          `| the same, detection on the main thread (\`ONSET_ANALYSIS_WORKERS=0\`) | ${fmt(median(inlineAnalysis))} ms |`,
+        );
         line(`| PostgreSQL visits every value once (\`sum(unnest(vals))\`) | ${fmt(median(scan))} ms |`);
-        line(`| a client fetches every value once, as stored | ${fmt(median(fetchAll))} ms |`);
+        if (withFetch) line(`| a client fetches every value once, as stored | ${fmt(median(fetchAll))} ms |`);
         line(
           `| analysis ÷ PostgreSQL scan (per run, median) | ${fmt(median(analysis.map((a, i) => a / (scan[i] as number))), 2)} |`,
         );
         line(
-          `| analysis ÷ client fetch (per run, median) | ${fmt(median(analysis.map((a, i) => a / (fetchAll[i] as number))), 2)} |`,
+          `| server resident memory, peak | ${fmt(rss.peak)} MiB (on the main thread: ${fmt(inlineRss.peak)} MiB) |`,
         );
-        line(`| server resident memory, peak | ${fmt(rss.peak)} MiB |`);
         line(
-          `| answer | onset ${last?.onset?.ts ?? 'none'}, ${last?.onset?.hosts_affected ?? 0} of ${last?.hosts_total} hosts, first component ${last?.components[0]?.metric ?? 'none'}; server timings ${JSON.stringify(last?.timings_ms)} |`,
+          `| server's own split | read ${split('read_ms')} ms, detection ${split('analyze_ms')} ms, ranking ${split('rank_ms')} ms |`,
+        );
+        line(
+          `| answer | onset ${last?.onset?.ts ?? 'none'}, ${last?.onset?.hosts_affected ?? 0} of ${last?.hosts_total} hosts, first component ${last?.components[0]?.metric ?? 'none'} |`,
         );
       } finally {
         await server.stop();
+        await inline.stop();
       }
     } finally {
       await handle.close();

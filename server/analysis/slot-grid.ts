@@ -15,13 +15,20 @@ export interface HostGrids {
 
 const slotMiddle = (grid: SlotGrid, i: number): number => grid.first + i * grid.slotMs + grid.slotMs / 2;
 
+/** The first cell whose slot's middle is at or after `t`. */
+function firstFrom(grid: SlotGrid, t: number): number {
+  const n = grid.cells.length;
+  let i = Math.min(n, Math.max(0, Math.ceil((t - grid.first - grid.slotMs / 2) / grid.slotMs)));
+  while (i > 0 && slotMiddle(grid, i - 1) >= t) i--;
+  while (i < n && slotMiddle(grid, i) < t) i++;
+  return i;
+}
+
 /** How many slots hold a sample and have their middle in the window. */
 export function gridSlotsIn(grid: SlotGrid, from: number, to: number): number {
+  const hi = firstFrom(grid, to);
   let n = 0;
-  for (let i = 0; i < grid.cells.length; i++) {
-    const mid = slotMiddle(grid, i);
-    if (!Number.isNaN(grid.cells[i]) && mid >= from && mid < to) n++;
-  }
+  for (let i = firstFrom(grid, from); i < hi; i++) if (!Number.isNaN(grid.cells[i])) n++;
   return n;
 }
 
@@ -30,11 +37,12 @@ export function gridSeries(grid: SlotGrid, from: number, to: number): Series {
   const n = gridSlotsIn(grid, from, to);
   const ts = new Float64Array(n);
   const values = new Float64Array(n);
-  for (let i = 0, j = 0; i < grid.cells.length; i++) {
-    const mid = slotMiddle(grid, i);
-    if (Number.isNaN(grid.cells[i]) || mid < from || mid >= to) continue;
-    ts[j] = mid;
-    values[j++] = grid.cells[i] as number;
+  const hi = firstFrom(grid, to);
+  for (let i = firstFrom(grid, from), j = 0; i < hi; i++) {
+    const v = grid.cells[i] as number;
+    if (Number.isNaN(v)) continue;
+    ts[j] = slotMiddle(grid, i);
+    values[j++] = v;
   }
   return { ts, values };
 }

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { meanSlotSeconds } from './storage.repository.ts';
@@ -5,6 +6,7 @@ import { meanSlotSeconds } from './storage.repository.ts';
 export const slotMs = meanSlotSeconds * 1000;
 const slotsPerHour = 3600 / meanSlotSeconds;
 const hourMs = 3_600_000;
+const littleEndian = endianness() === 'LE';
 
 /**
  * A series' 5-minute slot means over a window: `cells[i]` is the mean of the slot starting at
@@ -18,7 +20,7 @@ export interface SlotGrid {
 }
 
 interface StoredMeans {
-  starts: number[] | null;
+  /** Per chunk: its hour since the epoch (int4), then its slot means (float4), all big-endian. */
   means: Uint8Array | null;
   recent_slots: number[] | null;
   recent_vals: number[] | null;
@@ -43,13 +45,6 @@ export async function readSlotMeans<Columns extends object>(
   const to = new Date(window.to);
   const rows = await sql<Columns & StoredMeans & { id: number }>`
     WITH sel AS (${selection}),
-    chunks AS (
-      SELECT c.series_id, array_agg(date_part('epoch', c.start) ORDER BY c.start) AS starts,
-             string_agg(c.means, ''::bytea ORDER BY c.start) AS means
-      FROM sample_chunks c JOIN sel ON sel.id = c.series_id
-      WHERE c.start >= ${from} AND c.start < ${to}
-      GROUP BY c.series_id
-    ),
     recent AS (
       SELECT series_id, array_agg(slot ORDER BY slot) AS slots, array_agg(v ORDER BY slot) AS vals
       FROM (
@@ -60,32 +55,42 @@ export async function readSlotMeans<Columns extends object>(
       ) m
       GROUP BY series_id
     )
-    SELECT sel.*, chunks.starts, chunks.means, recent.slots AS recent_slots, recent.vals AS recent_vals
+    SELECT sel.*, chunks.means, recent.slots AS recent_slots, recent.vals AS recent_vals
     FROM sel
-    LEFT JOIN chunks ON chunks.series_id = sel.id
+    -- Per series along the primary key: chunks arrive in order, and no sort of the whole read is needed.
+    CROSS JOIN LATERAL (
+      SELECT string_agg(int4send((date_part('epoch', c.start) / 3600)::int4) || c.means, ''::bytea ORDER BY c.start) AS means
+      FROM sample_chunks c
+      WHERE c.series_id = sel.id AND c.start >= ${from} AND c.start < ${to}
+    ) chunks
     LEFT JOIN recent ON recent.series_id = sel.id
-    ${options.keepEmpty ? sql`` : sql`WHERE chunks.series_id IS NOT NULL OR recent.series_id IS NOT NULL`}
+    ${options.keepEmpty ? sql`` : sql`WHERE chunks.means IS NOT NULL OR recent.series_id IS NOT NULL`}
     ${options.orderBy ? sql`ORDER BY ${options.orderBy}` : sql``}`.execute(db);
   const cellCount = Math.max(0, Math.ceil((window.to - first) / slotMs));
   return rows.rows.map((row) => {
-    const { starts, means, recent_slots, recent_vals, ...columns } = row;
-    const grid = decodeSlotMeans({ starts, means, recent_slots, recent_vals }, first, cellCount);
+    const { means, recent_slots, recent_vals, ...columns } = row;
+    const grid = decodeSlotMeans({ means, recent_slots, recent_vals }, first, cellCount);
     return { ...(columns as unknown as Columns), grid };
   });
 }
 
 function decodeSlotMeans(stored: StoredMeans, first: number, cellCount: number): SlotGrid {
   const cells = new Float64Array(cellCount).fill(NaN);
-  const starts = stored.starts ?? [];
   const means = stored.means;
-  if (means) {
-    // A DataView reads both node-postgres's Buffer and the embedded database's Uint8Array.
-    const view = new DataView(means.buffer, means.byteOffset, means.byteLength);
-    for (let c = 0; c < starts.length; c++) {
-      const base = ((starts[c] as number) * 1000 - first) / slotMs;
+  if (means && means.byteLength > 0) {
+    // Big-endian words to native order in a copy of our own, then read as typed arrays: several times
+    // faster than a DataView, and the same for node-postgres's Buffer and the embedded database's Uint8Array.
+    const copy = Buffer.alloc(means.byteLength);
+    copy.set(means);
+    if (littleEndian) copy.swap32();
+    const words = new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+    const hours = new Int32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+    const record = 1 + slotsPerHour;
+    for (let at = 0; at + record <= words.length; at += record) {
+      const base = ((hours[at] as number) * hourMs - first) / slotMs;
       for (let s = 0; s < slotsPerHour; s++) {
         const i = base + s;
-        if (i >= 0 && i < cellCount) cells[i] = view.getFloat32((c * slotsPerHour + s) * 4, false);
+        if (i >= 0 && i < cellCount) cells[i] = words[at + 1 + s] as number;
       }
     }
   }
