@@ -219,6 +219,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
     return { points, weights, insideLogs, logBackground: set.length * grid.logPerHostBackground };
   });
 
+  const hostsTable: HostTable = { n, ts, halfInvVar, gaussianCut, core, decay };
   const gaussBefore = new Float64Array(n);
   const laplaceBefore = new Float64Array(n);
   const ratio = new Float64Array(nw * n);
@@ -240,26 +241,15 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
     let after = before;
     for (let j = 0; j < nw; j++) {
       const w = spreads[j] as number;
-      const row = j * n;
       const broadJ = broad[j] as number;
-      for (let k = 0; k < before; k++) {
-        ratio[row + k] =
-          1 + (core[row + k] as number) * (gaussBefore[k] as number) + broadJ * (laplaceBefore[k] as number);
-      }
+      fillBefore(ratio, j * n, core, gaussBefore, laplaceBefore, broadJ, before);
       while (after < n && (ts[after] as number) - s <= w) after++;
       const end = broadJ * Math.exp((s + w - origin) / b);
-      // r rounds to 1 from where both terms are negligible.
-      const flatFrom = Math.max(s + w + gaussianReach, origin + b * (Math.log(end) + 54 * Math.LN2));
-      let last = after;
-      while (last < n && (ts[last] as number) <= flatFrom) {
-        const outside = (ts[last] as number) - s - w;
-        const q = outside * outside * (halfInvVar[last] as number);
-        const gauss = q > (gaussianCut[last] as number) ? 0 : (core[row + last] as number) * Math.exp(-q);
-        ratio[row + last] = 1 + gauss + end * (decay[last] as number);
-        last++;
-      }
+      // No Gaussian term past the reach; r rounds to 1 once the Laplace term is below 2⁻⁵⁴ as well.
+      const gaussianTo = s + w + gaussianReach;
+      const flatFrom = Math.max(gaussianTo, origin + b * (Math.log(end) + 54 * Math.LN2));
       afterStart[j] = after;
-      afterEnd[j] = last;
+      afterEnd[j] = fillAfter(ratio, j * n, hostsTable, after, s, w, end, gaussianTo, flatFrom);
     }
     for (let set = 0; set < members.length; set++) {
       const { points, weights, insideLogs, logBackground } = members[set] as (typeof members)[number];
@@ -280,6 +270,54 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
     }
   }
   return out;
+}
+
+interface HostTable {
+  n: number;
+  ts: Float64Array;
+  halfInvVar: Float64Array;
+  gaussianCut: Float64Array;
+  core: Float64Array;
+  decay: Float64Array;
+}
+
+/** r of the hosts before the window, from their Gaussian and Laplace terms at this start. */
+function fillBefore(
+  ratio: Float64Array,
+  row: number,
+  core: Float64Array,
+  gauss: Float64Array,
+  laplace: Float64Array,
+  broad: number,
+  before: number,
+): void {
+  for (let k = 0; k < before; k++) {
+    ratio[row + k] = 1 + (core[row + k] as number) * (gauss[k] as number) + broad * (laplace[k] as number);
+  }
+}
+
+/** r of the hosts after the window [s, s + w] from `from` on, up to where it rounds to 1; returns that end. */
+function fillAfter(
+  ratio: Float64Array,
+  row: number,
+  hosts: HostTable,
+  from: number,
+  s: number,
+  w: number,
+  end: number,
+  gaussianTo: number,
+  flatFrom: number,
+): number {
+  const { n, ts, halfInvVar, gaussianCut, core, decay } = hosts;
+  let k = from;
+  for (; k < n && (ts[k] as number) <= gaussianTo && (ts[k] as number) <= flatFrom; k++) {
+    const outside = (ts[k] as number) - s - w;
+    const q = outside * outside * (halfInvVar[k] as number);
+    const gauss = q > (gaussianCut[k] as number) ? 0 : (core[row + k] as number) * Math.exp(-q);
+    ratio[row + k] = 1 + gauss + end * (decay[k] as number);
+  }
+  for (; k < n && (ts[k] as number) <= flatFrom; k++) ratio[row + k] = 1 + end * (decay[k] as number);
+  return k;
 }
 
 /** The first position at or after `from` whose point is at least `point`. */
@@ -317,13 +355,39 @@ function logProduct(
   return total + Math.log(run);
 }
 
-/** log ∫ prior(s) · exp(fit(s)) ds over the grid. */
-export function logIntegral(fit: Float64Array, grid: Grid, logPrior: (s: number) => number): number {
-  const terms = new Float64Array(fit.length);
-  for (let i = 0; i < fit.length; i++) {
-    terms[i] = (fit[i] as number) + (grid.logDs[i] as number) + logPrior(grid.s[i] as number);
+/** A fit ready for `logIntegralBounded`: fit(s) + log ds per grid point, and the points from the largest down. */
+export interface PreparedFit {
+  terms: Float64Array;
+  order: Int32Array;
+}
+
+export function prepareFit(fit: Float64Array, grid: Grid): PreparedFit {
+  const terms = fit.map((f, i) => f + (grid.logDs[i] as number));
+  const order = Int32Array.from(terms.keys()).sort((a, b) => (terms[b] as number) - (terms[a] as number));
+  return { terms, order };
+}
+
+/**
+ * log ∫ prior(s) · exp(fit(s)) ds over the grid, for a prior bounded by `maxLogPrior`: the points are taken from the largest fit down, and
+ * the rest are left out once even the bound cannot bring them within e⁻⁶⁰ of the largest term so far
+ * (together they could not change the sum).
+ */
+export function logIntegralBounded(
+  fit: PreparedFit,
+  grid: Grid,
+  logPrior: (s: number) => number,
+  maxLogPrior: number,
+): number {
+  const kept: number[] = [];
+  let largest = -Infinity;
+  for (let r = 0; r < fit.order.length; r++) {
+    const i = fit.order[r] as number;
+    if ((fit.terms[i] as number) + maxLogPrior < largest - 60) break;
+    const term = (fit.terms[i] as number) + logPrior(grid.s[i] as number);
+    if (term > largest) largest = term;
+    kept.push(term);
   }
-  return logSumExp(terms);
+  return logSumExp(kept);
 }
 
 /** log density of the delay from landing to the start of the apply window. */
@@ -331,8 +395,8 @@ export function logStartDelay(delay: number, tau: number, skew: number): number 
   return startDelayDensity(tau, skew)(delay);
 }
 
-/** `logStartDelay` for one τ and skew, its constants computed once. */
-export function startDelayDensity(tau: number, skew: number): (delay: number) => number {
+/** `logStartDelay` for one τ and skew, its constants computed once; `max` bounds it. */
+export function startDelayDensity(tau: number, skew: number): ((delay: number) => number) & { max: number } {
   const m = RANKING_MODEL;
   const logFast = Math.log(1 - m.slowShare);
   const logTau = Math.log(tau);
@@ -340,13 +404,15 @@ export function startDelayDensity(tau: number, skew: number): (delay: number) =>
   const logSlowRange = Math.log(Math.log(m.slowMaxMs / tau));
   const skewScale = Math.max(skew / 2, SECOND);
   const atLanding = logFast - 0 / tau - logTau;
-  return (delay) => {
+  const density = (delay: number): number => {
     // Before landing only by clock skew between the repository's server and the hosts.
     if (delay < 0) return atLanding - 0.5 * (delay / skewScale) ** 2;
     const fast = logFast - delay / tau - logTau;
     if (delay < tau || delay > m.slowMaxMs) return fast;
     return logMix(fast, logSlow - Math.log(delay) - logSlowRange);
   };
+  // The fast part is largest at landing, the slow part at τ.
+  return Object.assign(density, { max: logMix(atLanding, logSlow - logTau - logSlowRange) });
 }
 
 /** log density of onset − apply for a host whose apply time is known. */

@@ -43,10 +43,11 @@ import {
   hostGroups,
   rememberedBetaBinomial,
   logDetectionDelay,
-  logIntegral,
+  logIntegralBounded,
   logMix,
   logSumExp,
   makeGrid,
+  prepareFit,
   MINUTE,
   RANKING_MODEL,
   SECOND,
@@ -54,6 +55,7 @@ import {
   startDelayMean,
   windowFits,
   type AffectedHost,
+  type PreparedFit,
 } from './ranking.model.ts';
 import { isRepositoryOnly } from './salt/reach.ts';
 
@@ -275,12 +277,14 @@ function scoreAll(input: RankInput): Scoring | null {
     considered.push({ c, group, byWindow, windowKey });
   }
   const fitted = windowFits([...toFit.values()], grid);
-  const fits = new Map([...toFit.keys()].map((key, i) => [key, fitted[i] as Float64Array]));
+  const fits = new Map([...toFit.keys()].map((key, i) => [key, prepareFit(fitted[i] as Float64Array, grid)]));
 
-  const logNoneTiming = logIntegral(
-    fits.get(hostsKey(affected)) as Float64Array,
+  const uniform = -Math.log(span);
+  const logNoneTiming = logIntegralBounded(
+    fits.get(hostsKey(affected)) as PreparedFit,
     grid,
-    () => -Math.log(span),
+    () => uniform,
+    uniform,
   );
   const logNone = Math.log(m.noneWeight) + logNoneTiming + logNoneScope;
   const scored: Scored[] = [];
@@ -308,7 +312,8 @@ function scoreAll(input: RankInput): Scoring | null {
       }
     }
     if (byWindow.length > 0) {
-      logTiming += logIntegral(fits.get(windowKey) as Float64Array, grid, (s) => startDelay(s - c.landedAt));
+      const fit = fits.get(windowKey) as PreparedFit;
+      logTiming += logIntegralBounded(fit, grid, (s) => startDelay(s - c.landedAt), startDelay.max);
     }
     const revertedBy = revertOf(c);
     const logPrior = Math.log(changeWeight(c) * (revertedBy ? m.revertedWeight : 1));

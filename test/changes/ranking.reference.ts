@@ -12,7 +12,6 @@ import {
   hostGroups,
   logBetaBinomial,
   logDetectionDelay,
-  logIntegral,
   logMix,
   logStartDelay,
   logSumExp,
@@ -188,4 +187,9 @@ function unknownTargetScope(
 ): number {
   const terms = targets.map((target) => targetScope(new Set([...target].filter((h) => within.has(h))), ctx));
   return logSumExp(terms) - Math.log(targets.length);
+}
+
+/** log ∫ prior(s) · exp(fit(s)) ds over the grid, every point. */
+function logIntegral(fit: Float64Array, grid: Grid, logPrior: (s: number) => number): number {
+  return logSumExp([...fit].map((f, i) => f + (grid.logDs[i] as number) + logPrior(grid.s[i] as number)));
 }
