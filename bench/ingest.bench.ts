@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startServer } from '../test/helpers/server-process.ts';
@@ -30,6 +30,12 @@ function requestBody(client: number, round: number): string {
   }
   return JSON.stringify({ hosts });
 }
+
+/** The machine's 1-, 5- and 15-minute load averages: the runs share it with whatever else runs. */
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 
 /** Values a second through the HTTP API: `clients` loops each sending `rounds` requests. */
 async function runIngest(url: string, bodies: string[][]): Promise<number> {
@@ -118,6 +124,7 @@ export async function ingestBench(opts: { runs: number; rounds: number }): Promi
       server.url,
       Array.from({ length: clients }, (_, c) => [requestBody(c, 0)]),
     );
+    line(`load average before the runs: ${loadAverage()}`);
     const api: number[] = [];
     const copy: number[] = [];
     let round = 1;
@@ -130,7 +137,7 @@ export async function ingestBench(opts: { runs: number; rounds: number }): Promi
       copy.push(await runCopy(database.url, opts.rounds, round, dataDir));
       round += opts.rounds;
       line(
-        `run ${run + 1}: API ${fmt(api.at(-1) as number)} values/s, COPY ${fmt(copy.at(-1) as number)} values/s`,
+        `run ${run + 1}: API ${fmt(api.at(-1) as number)} values/s, COPY ${fmt(copy.at(-1) as number)} values/s, ratio ${fmt((api.at(-1) as number) / (copy.at(-1) as number), 2)} (load average ${loadAverage()})`,
       );
     }
     const ratios = api.map((a, i) => a / (copy[i] as number));
