@@ -220,11 +220,16 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   });
 
   const hostsTable: HostTable = { n, ts, halfInvVar, gaussianCut, core, decay };
+  // The first set is fitted while r is computed when it holds every point (the hosts of the onset do).
+  const whole = members[0] !== undefined && members[0].points.length === n ? members[0] : undefined;
+  const weights = whole?.weights ?? new Float64Array(n).fill(1);
   const gaussBefore = new Float64Array(n);
   const laplaceBefore = new Float64Array(n);
   const ratio = new Float64Array(nw * n);
   const afterStart = new Int32Array(nw);
   const afterEnd = new Int32Array(nw);
+  const wholeLogs = new Float64Array(nw);
+  const afterLog = new Float64Array(1);
   const out = sets.map(() => new Float64Array(grid.s.length));
   const perSpread = new Float64Array(nw);
   let before = 0;
@@ -241,18 +246,59 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
     let after = before;
     for (let j = 0; j < nw; j++) {
       const w = spreads[j] as number;
+      const row = j * n;
       const broadJ = broad[j] as number;
-      fillBefore(ratio, j * n, core, gaussBefore, laplaceBefore, broadJ, before);
+      const beforeLog = fillBefore(
+        ratio,
+        row,
+        core,
+        gaussBefore,
+        laplaceBefore,
+        broadJ,
+        before,
+        weights,
+        runLimit,
+      );
       while (after < n && (ts[after] as number) - s <= w) after++;
       const end = broadJ * Math.exp((s + w - origin) / b);
       // No Gaussian term past the reach; r rounds to 1 once the Laplace term is below 2⁻⁵⁴ as well.
       const gaussianTo = s + w + gaussianReach;
       const flatFrom = Math.max(gaussianTo, origin + b * (Math.log(end) + 54 * Math.LN2));
       afterStart[j] = after;
-      afterEnd[j] = fillAfter(ratio, j * n, hostsTable, after, s, w, end, gaussianTo, flatFrom);
+      afterEnd[j] = fillAfter(
+        ratio,
+        row,
+        hostsTable,
+        after,
+        s,
+        w,
+        end,
+        gaussianTo,
+        flatFrom,
+        weights,
+        runLimit,
+        afterLog,
+      );
+      if (whole !== undefined) {
+        const base = j * (n + 1);
+        wholeLogs[j] =
+          beforeLog +
+          ((whole.insideLogs[base + after] as number) - (whole.insideLogs[base + before] as number)) +
+          (afterLog[0] as number);
+      }
     }
-    for (let set = 0; set < members.length; set++) {
-      const { points, weights, insideLogs, logBackground } = members[set] as (typeof members)[number];
+    if (whole !== undefined) {
+      for (let j = 0; j < nw; j++)
+        perSpread[j] = logSpreadPrior + whole.logBackground + (wholeLogs[j] as number);
+      (out[0] as Float64Array)[i] = logSumExp(perSpread);
+    }
+    for (let set = whole === undefined ? 0 : 1; set < members.length; set++) {
+      const {
+        points,
+        weights: setWeights,
+        insideLogs,
+        logBackground,
+      } = members[set] as (typeof members)[number];
       const firstInside = lowerBound(points, 0, before);
       let firstAfter = firstInside;
       for (let j = 0; j < nw; j++) {
@@ -262,9 +308,9 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
         perSpread[j] =
           logSpreadPrior +
           logBackground +
-          logProduct(ratio, j * n, points, weights, 0, firstInside, runLimit) +
+          logProduct(ratio, j * n, points, setWeights, 0, firstInside, runLimit) +
           ((insideLogs[base + firstAfter] as number) - (insideLogs[base + firstInside] as number)) +
-          logProduct(ratio, j * n, points, weights, firstAfter, end, runLimit);
+          logProduct(ratio, j * n, points, setWeights, firstAfter, end, runLimit);
       }
       (out[set] as Float64Array)[i] = logSumExp(perSpread);
     }
@@ -281,7 +327,10 @@ interface HostTable {
   decay: Float64Array;
 }
 
-/** r of the hosts before the window, from their Gaussian and Laplace terms at this start. */
+/**
+ * r of the hosts before the window, from their Gaussian and Laplace terms at this start; returns
+ * log Π r^weight over them.
+ */
 function fillBefore(
   ratio: Float64Array,
   row: number,
@@ -290,13 +339,29 @@ function fillBefore(
   laplace: Float64Array,
   broad: number,
   before: number,
-): void {
+  weights: Float64Array,
+  runLimit: number,
+): number {
+  let total = 0;
+  let run = 1;
   for (let k = 0; k < before; k++) {
-    ratio[row + k] = 1 + (core[row + k] as number) * (gauss[k] as number) + broad * (laplace[k] as number);
+    const r = 1 + (core[row + k] as number) * (gauss[k] as number) + broad * (laplace[k] as number);
+    ratio[row + k] = r;
+    const weight = weights[k] as number;
+    if (weight !== 1) {
+      total += weight * Math.log(r);
+    } else if ((run *= r) > runLimit) {
+      total += Math.log(run);
+      run = 1;
+    }
   }
+  return total + Math.log(run);
 }
 
-/** r of the hosts after the window [s, s + w] from `from` on, up to where it rounds to 1; returns that end. */
+/**
+ * r of the hosts after the window [s, s + w] from `from` on, up to where it rounds to 1; returns that end,
+ * and puts log Π r^weight over them in `logOut[0]`.
+ */
 function fillAfter(
   ratio: Float64Array,
   row: number,
@@ -307,16 +372,34 @@ function fillAfter(
   end: number,
   gaussianTo: number,
   flatFrom: number,
+  weights: Float64Array,
+  runLimit: number,
+  logOut: Float64Array,
 ): number {
   const { n, ts, halfInvVar, gaussianCut, core, decay } = hosts;
+  let total = 0;
+  let run = 1;
   let k = from;
-  for (; k < n && (ts[k] as number) <= gaussianTo && (ts[k] as number) <= flatFrom; k++) {
-    const outside = (ts[k] as number) - s - w;
-    const q = outside * outside * (halfInvVar[k] as number);
-    const gauss = q > (gaussianCut[k] as number) ? 0 : (core[row + k] as number) * Math.exp(-q);
-    ratio[row + k] = 1 + gauss + end * (decay[k] as number);
+  for (; k < n && (ts[k] as number) <= flatFrom; k++) {
+    let r: number;
+    if ((ts[k] as number) <= gaussianTo) {
+      const outside = (ts[k] as number) - s - w;
+      const q = outside * outside * (halfInvVar[k] as number);
+      const gauss = q > (gaussianCut[k] as number) ? 0 : (core[row + k] as number) * Math.exp(-q);
+      r = 1 + gauss + end * (decay[k] as number);
+    } else {
+      r = 1 + end * (decay[k] as number);
+    }
+    ratio[row + k] = r;
+    const weight = weights[k] as number;
+    if (weight !== 1) {
+      total += weight * Math.log(r);
+    } else if ((run *= r) > runLimit) {
+      total += Math.log(run);
+      run = 1;
+    }
   }
-  for (; k < n && (ts[k] as number) <= flatFrom; k++) ratio[row + k] = 1 + end * (decay[k] as number);
+  logOut[0] = total + Math.log(run);
   return k;
 }
 

@@ -11,7 +11,7 @@ import {
 import { logSumExp, RANKING_MODEL } from '../../server/changes/ranking.model.ts';
 import { onsetAnalysis } from '../../server/sim/onset-analysis.ts';
 import { createRng, type Rng } from '../../server/sim/prng.ts';
-import { referenceScores } from './ranking.reference.ts';
+import { referenceScores } from '../../server/changes/ranking.reference.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

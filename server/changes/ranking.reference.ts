@@ -2,9 +2,10 @@
  * The ranking's scores computed the straightforward way: one candidate at a time, hosts as sets of names,
  * every host's density evaluated and logged at every window start and spread, every Salt-like target of
  * an unlisted change built as a set of hosts. `rankChanges` groups candidates by reach, counts through
- * host indices and sums over sorted onsets; it must agree with this to within float rounding.
+ * host indices and sums over sorted onsets; it must agree with this to within float rounding
+ * (test/changes/ranking.test.ts), and the benchmark times both on the same input. Not used to serve.
  */
-import type { CandidateChange, ChangeScores, RankInput } from '../../server/changes/ranking.ts';
+import type { CandidateChange, ChangeScores, RankInput } from './ranking.ts';
 import {
   affectedHosts,
   changeWeight,
@@ -20,7 +21,7 @@ import {
   startDelayMean,
   type AffectedHost,
   type Grid,
-} from '../../server/changes/ranking.model.ts';
+} from './ranking.model.ts';
 
 type Hosts = RankInput['analysis']['hosts'];
 
