@@ -229,7 +229,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   const afterStart = new Int32Array(nw);
   const afterEnd = new Int32Array(nw);
   const wholeLogs = new Float64Array(nw);
-  const afterLog = new Float64Array(1);
+  const outsideLog = new Float64Array(1);
   const out = sets.map(() => new Float64Array(grid.s.length));
   const perSpread = new Float64Array(nw);
   let before = 0;
@@ -248,43 +248,30 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
       const w = spreads[j] as number;
       const row = j * n;
       const broadJ = broad[j] as number;
-      const beforeLog = fillBefore(
-        ratio,
-        row,
-        core,
-        gaussBefore,
-        laplaceBefore,
-        broadJ,
-        before,
-        weights,
-        runLimit,
-      );
       while (after < n && (ts[after] as number) - s <= w) after++;
       const end = broadJ * Math.exp((s + w - origin) / b);
       // No Gaussian term past the reach; r rounds to 1 once the Laplace term is below 2⁻⁵⁴ as well.
       const gaussianTo = s + w + gaussianReach;
       const flatFrom = Math.max(gaussianTo, origin + b * (Math.log(end) + 54 * Math.LN2));
+      const window: WindowAt = { s, w, before, after, broad: broadJ, end, gaussianTo, flatFrom };
       afterStart[j] = after;
-      afterEnd[j] = fillAfter(
+      afterEnd[j] = fillOutside(
         ratio,
         row,
         hostsTable,
-        after,
-        s,
-        w,
-        end,
-        gaussianTo,
-        flatFrom,
+        window,
+        gaussBefore,
+        laplaceBefore,
         weights,
         runLimit,
-        afterLog,
+        outsideLog,
       );
       if (whole !== undefined) {
         const base = j * (n + 1);
         wholeLogs[j] =
-          beforeLog +
-          ((whole.insideLogs[base + after] as number) - (whole.insideLogs[base + before] as number)) +
-          (afterLog[0] as number);
+          (whole.insideLogs[base + after] as number) -
+          (whole.insideLogs[base + before] as number) +
+          (outsideLog[0] as number);
       }
     }
     if (whole !== undefined) {
@@ -327,68 +314,55 @@ interface HostTable {
   decay: Float64Array;
 }
 
-/**
- * r of the hosts before the window, from their Gaussian and Laplace terms at this start; returns
- * log Π r^weight over them.
- */
-function fillBefore(
-  ratio: Float64Array,
-  row: number,
-  core: Float64Array,
-  gauss: Float64Array,
-  laplace: Float64Array,
-  broad: number,
-  before: number,
-  weights: Float64Array,
-  runLimit: number,
-): number {
-  let total = 0;
-  let run = 1;
-  for (let k = 0; k < before; k++) {
-    const r = 1 + (core[row + k] as number) * (gauss[k] as number) + broad * (laplace[k] as number);
-    ratio[row + k] = r;
-    const weight = weights[k] as number;
-    if (weight !== 1) {
-      total += weight * Math.log(r);
-    } else if ((run *= r) > runLimit) {
-      total += Math.log(run);
-      run = 1;
-    }
-  }
-  return total + Math.log(run);
+/** A window [s, s + w] and where the hosts stand against it. */
+interface WindowAt {
+  s: number;
+  w: number;
+  /** Hosts [0, before) are before it, [before, after) in it. */
+  before: number;
+  after: number;
+  broad: number;
+  /** broad · exp((s + w − origin) / b): the Laplace term after the window is end · decay. */
+  end: number;
+  gaussianTo: number;
+  flatFrom: number;
 }
 
 /**
- * r of the hosts after the window [s, s + w] from `from` on, up to where it rounds to 1; returns that end,
- * and puts log Π r^weight over them in `logOut[0]`.
+ * r of the hosts outside the window: before it from the Gaussian and Laplace terms computed for this start,
+ * after it up to where r rounds to 1. Returns that end, and puts log Π r^weight over them in `logOut[0]`.
  */
-function fillAfter(
+function fillOutside(
   ratio: Float64Array,
   row: number,
   hosts: HostTable,
-  from: number,
-  s: number,
-  w: number,
-  end: number,
-  gaussianTo: number,
-  flatFrom: number,
+  window: WindowAt,
+  gaussBefore: Float64Array,
+  laplaceBefore: Float64Array,
   weights: Float64Array,
   runLimit: number,
   logOut: Float64Array,
 ): number {
   const { n, ts, halfInvVar, gaussianCut, core, decay } = hosts;
+  const { s, w, before, after, broad, end, gaussianTo, flatFrom } = window;
   let total = 0;
   let run = 1;
-  let k = from;
-  for (; k < n && (ts[k] as number) <= flatFrom; k++) {
+  let k = 0;
+  for (; k < n; k++) {
     let r: number;
-    if ((ts[k] as number) <= gaussianTo) {
-      const outside = (ts[k] as number) - s - w;
-      const q = outside * outside * (halfInvVar[k] as number);
-      const gauss = q > (gaussianCut[k] as number) ? 0 : (core[row + k] as number) * Math.exp(-q);
-      r = 1 + gauss + end * (decay[k] as number);
+    if (k < before) {
+      r = 1 + (core[row + k] as number) * (gaussBefore[k] as number) + broad * (laplaceBefore[k] as number);
     } else {
-      r = 1 + end * (decay[k] as number);
+      if (k < after) k = after;
+      if (k >= n || (ts[k] as number) > flatFrom) break;
+      if ((ts[k] as number) <= gaussianTo) {
+        const outside = (ts[k] as number) - s - w;
+        const q = outside * outside * (halfInvVar[k] as number);
+        const gauss = q > (gaussianCut[k] as number) ? 0 : (core[row + k] as number) * Math.exp(-q);
+        r = 1 + gauss + end * (decay[k] as number);
+      } else {
+        r = 1 + end * (decay[k] as number);
+      }
     }
     ratio[row + k] = r;
     const weight = weights[k] as number;
