@@ -11,12 +11,13 @@ const littleEndian = endianness() === 'LE';
 /**
  * A series' 5-minute slot means over a window: `cells[i]` is the mean of the slot starting at
  * `first + i · slotMs`, NaN where the slot holds no sample. `first` is the window's start rounded down
- * to the hour, so the cells line up with the hourly chunks.
+ * to the hour, so the cells line up with the hourly chunks. The chunks' means are float4, so a series
+ * read from chunks alone keeps them as such (4 bytes a slot); one with recent rows needs float8.
  */
 export interface SlotGrid {
   first: number;
   slotMs: number;
-  cells: Float64Array;
+  cells: Float32Array | Float64Array;
 }
 
 interface StoredMeans {
@@ -75,7 +76,8 @@ export async function readSlotMeans<Columns extends object>(
 }
 
 function decodeSlotMeans(stored: StoredMeans, first: number, cellCount: number): SlotGrid {
-  const cells = new Float64Array(cellCount).fill(NaN);
+  const recent = stored.recent_slots ?? [];
+  const cells = (recent.length > 0 ? new Float64Array(cellCount) : new Float32Array(cellCount)).fill(NaN);
   const means = stored.means;
   if (means && means.byteLength > 0) {
     // Big-endian words to native order in a copy of our own, then read as typed arrays: several times
@@ -94,7 +96,6 @@ function decodeSlotMeans(stored: StoredMeans, first: number, cellCount: number):
       }
     }
   }
-  const recent = stored.recent_slots ?? [];
   for (let k = 0; k < recent.length; k++) {
     const i = ((recent[k] as number) * slotMs - first) / slotMs;
     if (i >= 0 && i < cellCount && Number.isNaN(cells[i])) cells[i] = stored.recent_vals?.[k] as number;
