@@ -232,11 +232,13 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   const outsideLog = new Float64Array(1);
   const out = sets.map(() => new Float64Array(grid.s.length));
   const perSpread = new Float64Array(nw);
-  let before = 0;
-  for (let i = 0; i < grid.s.length; i++) {
+  // From the last start back: the first starts then meet every kind of host (before, in and after the
+  // window), so the loops' compiled code need not be redone when one turns up later.
+  let before = n;
+  for (let i = grid.s.length - 1; i >= 0; i--) {
     const s = grid.s[i] as number;
     // Hosts whose onset is before the window's start: the same distance for every spread.
-    while (before < n && (ts[before] as number) - s < 0) before++;
+    while (before > 0 && !((ts[before - 1] as number) - s < 0)) before--;
     for (let k = 0; k < before; k++) {
       const outside = s - (ts[k] as number);
       const q = outside * outside * (halfInvVar[k] as number);
@@ -511,23 +513,33 @@ export function logBetaBinomial(k: number, n: number, [a, b]: readonly [number, 
   return logBeta(a + k, b + n - k) - logBeta(a, b);
 }
 
-function logBeta(a: number, b: number, lg: (x: number) => number = logGamma): number {
-  return lg(a) + lg(b) - lg(a + b);
+function logBeta(a: number, b: number): number {
+  return logGamma(a) + logGamma(b) - logGamma(a + b);
 }
 
 /**
- * `logBetaBinomial` for counts up to `maxN`, its log-gamma values at whole numbers remembered (the same
- * numbers, computed once).
+ * log-gamma at whole numbers below `size`, each computed once (the same numbers as `logGamma`): the
+ * scope of one ranking asks for the same ones many times.
  */
-export function rememberedBetaBinomial(maxN: number): typeof logBetaBinomial {
-  const table = new Float64Array(maxN + 64).fill(NaN);
-  const lg = (x: number): number => {
-    if (!Number.isInteger(x) || x < 1 || x >= table.length) return logGamma(x);
-    let value = table[x] as number;
-    if (Number.isNaN(value)) table[x] = value = logGamma(x);
+export class LogGammaTable {
+  private readonly values: Float64Array;
+
+  constructor(size: number) {
+    this.values = new Float64Array(size).fill(NaN);
+  }
+
+  at(x: number): number {
+    if (!Number.isInteger(x) || x < 1 || x >= this.values.length) return logGamma(x);
+    let value = this.values[x] as number;
+    if (Number.isNaN(value)) this.values[x] = value = logGamma(x);
     return value;
-  };
-  return (k, n, [a, b]) => logBeta(a + k, b + n - k, lg) - logBeta(a, b, lg);
+  }
+
+  /** `logBetaBinomial` through the table. */
+  logBetaBinomial(k: number, n: number, [a, b]: readonly [number, number]): number {
+    const lg = (x: number, y: number): number => this.at(x) + this.at(y) - this.at(x + y);
+    return lg(a + k, b + n - k) - lg(a, b);
+  }
 }
 
 /** Lanczos approximation (g = 7, n = 9), accurate to about 15 digits for x > 0. */

@@ -41,7 +41,7 @@ import {
   DAY,
   HOUR,
   hostGroups,
-  rememberedBetaBinomial,
+  LogGammaTable,
   logDetectionDelay,
   logIntegralBounded,
   logMix,
@@ -361,8 +361,8 @@ interface FleetIndex {
   changedTotal: number;
   /** The onset's hosts. */
   affected: AffectedHost[];
-  /** `logBetaBinomial` for this fleet's counts, remembered: the scope asks for the same ones many times. */
-  logBetaBinomial(k: number, n: number, prior: readonly [number, number]): number;
+  /** For `logBetaBinomial` of this fleet's counts. */
+  logGammas: LogGammaTable;
 }
 
 function indexFleet(hosts: FleetAnalysis['hosts'], affected: AffectedHost[]): FleetIndex {
@@ -392,7 +392,7 @@ function indexFleet(hosts: FleetAnalysis['hosts'], affected: AffectedHost[]): Fl
     changed,
     changedTotal,
     affected,
-    logBetaBinomial: rememberedBetaBinomial(size + 1),
+    logGammas: new LogGammaTable(size + 64),
   };
 }
 
@@ -520,10 +520,14 @@ function scopeOfCounts(perGroup: Int32Array, changedPerGroup: Int32Array, fleet:
     size += perGroup[g] as number;
     changedReached += changedPerGroup[g] as number;
   }
-  let total = fleet.logBetaBinomial(fleet.changedTotal - changedReached, fleet.size - size, m.unreached);
+  let total = fleet.logGammas.logBetaBinomial(
+    fleet.changedTotal - changedReached,
+    fleet.size - size,
+    m.unreached,
+  );
   for (let g = 0; g < fleet.groups; g++) {
     const n = perGroup[g] as number;
-    if (n > 0) total += fleet.logBetaBinomial(changedPerGroup[g] as number, n, m.reached);
+    if (n > 0) total += fleet.logGammas.logBetaBinomial(changedPerGroup[g] as number, n, m.reached);
   }
   return total;
 }
