@@ -119,19 +119,15 @@ export function makeGrid(first: number, affected: readonly AffectedHost[], span:
 }
 
 /**
- * log P(onsets | window starts at s), for each grid point s, with the spread W integrated out (log-uniform
- * prior over the grid of spreads).
- */
-export function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
-  return windowFits([hosts], grid)[0] as Float64Array;
-}
-
-/**
- * `windowFit` of several sets of hosts at once. A host's density, given s and W, is that of its onset's
- * distance outside [s, s + W], whichever set it is in: it is computed once per host (hosts with the same
- * onset and error once), as a multiple r ≥ 1 of the background density, and a set's log likelihood is
- * its size × log(background) plus the log of the product of its hosts' r, one logarithm per run of hosts
- * (a run ends before the product could overflow) rather than one per host. Taken in onset order:
+ * For each set of hosts: log P(onsets | window starts at s), for each grid point s, with the spread W
+ * integrated out (log-uniform prior over the grid of spreads). The first set, when it holds every host of
+ * the others (the whole onset does), is fitted as the densities are computed.
+ *
+ * A host's density, given s and W, is that of its onset's distance outside [s, s + W], whichever set it
+ * is in: it is computed once per host (hosts with the same onset and error once), as a multiple r ≥ 1 of
+ * the background density, and a set's log likelihood is its size × log(background) plus the log of the
+ * product of its hosts' r, one logarithm per run of hosts (a run ends before the product could overflow)
+ * rather than one per host. Taken in onset order:
  * - the hosts inside the window are one run, whose r does not depend on s: their logs are prefix sums;
  * - the terms of the hosts before the window depend on s alone: computed once per s;
  * - after the window, the Laplace term factors into a part per host and a part per window end, and hosts

@@ -31,8 +31,9 @@
  * host) share their scope evidence and the fit of the hosts they explain to one apply window, computed
  * once per reach. Hosts are indices; the Salt-like targets of H0 are counted per label signature rather
  * than per host; every set of hosts to fit is fitted in one pass over the window starts (`windowFits`).
- * The answers are those of evaluating the model candidate by candidate and host by host, to within float
- * rounding (test/changes/ranking.test.ts holds the two side by side).
+ * Each candidate's timing integral leaves out window starts that cannot change it. The answers are those
+ * of evaluating the model candidate by candidate and host by host (ranking.reference.ts), to within float
+ * rounding; test/changes/ranking.test.ts holds the two side by side.
  */
 import type { FleetAnalysis } from '../analysis/analyze-fleet.ts';
 import {
