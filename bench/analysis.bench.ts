@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,12 @@ import { simulateFleet } from '../server/sim/fleet-sim.ts';
 import { meanSlotSeconds } from '../server/storage/storage.repository.ts';
 import { startServer } from '../test/helpers/server-process.ts';
 import { fmt, freshDatabase, line, median, residentMiB, section } from './lib.ts';
+
+/** User and system CPU time of a process and all its threads so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 const token = 'bench-read-token-0123456789';
 const hourMs = 3_600_000;
@@ -170,6 +177,7 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
         const timings: Timings[] = [];
         let differing = 0;
         let last: AnalysisAnswer | undefined;
+        const serverCpu: number[] = [];
         const ask = async (base: string): Promise<{ ms: number; answer: AnalysisAnswer }> => {
           const t = performance.now();
           const res = await fetch(`${base}${query}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -192,7 +200,9 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
             );
             fetchAll.push(performance.now() - t);
           }
+          const cpu = cpuMs(server.child.pid as number);
           const pooled = await ask(server.url);
+          serverCpu.push(cpuMs(server.child.pid as number) - cpu);
           analysis.push(pooled.ms);
           timings.push(pooled.answer.timings_ms);
           last = pooled.answer;

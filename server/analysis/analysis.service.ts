@@ -65,7 +65,7 @@ export interface AnalysisDeps {
 }
 
 // A few hundred hosts a read: enough that a query's fixed cost is small, few enough that detection starts
-// early and a batch's rows (about 30 MiB of text at 200 hosts) stay small.
+// early and a batch's rows (about 12 MiB of hex text at 200 hosts) stay small.
 const DEFAULT_BATCH_HOSTS = 200;
 
 interface Detected {
