@@ -848,6 +848,17 @@ function residualNoise(sums: Sums, t: Float64Array, z: Float64Array, cps: number
   return noiseScale(r, m, workBuffer(m));
 }
 
+/**
+ * BIC of a segmentation whose standardised sums are in `sums`: its residual sum of squares in units of
+ * `scale` (a noise variance shared by the models compared) plus the penalty of its changes.
+ */
+function bicCost(sums: Sums, fit: BinFit, m: number, scale: number, penalty: number): number {
+  const bounds = [0, ...fit.cps, m];
+  let rss = 0;
+  for (let s = 0; s + 1 < bounds.length; s++) rss += cost(sums, bounds[s]!, bounds[s + 1]!);
+  return (rss * fit.noise.sigma * fit.noise.sigma) / scale + penalty * fit.cps.length;
+}
+
 function sameChanges(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -866,8 +877,8 @@ export function detectChanges(
   if (m < MIN_POINTS) return withOneSegment(none, ts, y, orig, n);
   const logM = Math.log(m);
   const penalty = (options.penaltyScale ?? 1) * PARAMS_PER_CHANGE * logM;
-  const z = new Float64Array(m);
-  const sums = new Sums(m);
+  let z = new Float64Array(m);
+  let sums = new Sums(m);
   let coef: Float64Array | null = null;
   let fit = segmentCells(bins, null, sums, z, penalty);
   if (!(fit.noise.sigma > 0)) return withOneSegment(none, ts, y, orig, n);
@@ -875,24 +886,35 @@ export function detectChanges(
   const seasonal =
     options.seasonal === true || (options.seasonal !== false && ts[n - 1]! - ts[0]! >= DAY - HOUR);
   if (seasonal) {
-    const s0 = seasonalGivenSegments(bins, fit.cps);
-    // Judge the cycle against the noise left around the segments: raw differences of a cycle look like
-    // strongly correlated noise and would hide it. BIC keeps the cycle if its four coefficients pay.
-    const left = residualNoise(sums, bins.t, z, fit.cps, m);
-    const sigma2 = fit.noise.sigma * fit.noise.sigma;
-    if (s0.gain / sigma2 > 4 * logM * left.kappa * left.sigma * left.sigma) {
-      // Backfitting alone stalls where the segments have bent to follow the cycle: start it from a joint
-      // search of segments and cycle on coarse cells, then settle the cycle given the fine segments.
-      for (let i = 0; i < m; i++) z[i] = (bins.y[i]! - fit.centre) / fit.noise.sigma;
-      coef = coarseCycle(bins, z, left.kappa * left.sigma * left.sigma, options.penaltyScale ?? 1);
-      for (let u = 0; u < 4; u++) coef[u] = coef[u]! * fit.noise.sigma;
-      for (let round = 0; round < SEASONAL_ROUNDS; round++) {
-        const next = segmentCells(bins, coef, sums, z, penalty);
-        const stable = round > 0 && sameChanges(next.cps, fit.cps);
-        fit = next;
-        if (stable) break;
-        coef = seasonalGivenSegments(bins, fit.cps).coef;
-      }
+    // Two models, compared by BIC on one noise scale: segments alone, and segments with the daily cycle
+    // (four coefficients). Without a cycle the segments bend to follow it, so testing the cycle given
+    // those segments would find little left for it; each model is fitted on its own instead.
+    const plain = fit;
+    const scale = plain.noise.sigma * plain.noise.sigma * plain.noise.kappa;
+    const plainCost = bicCost(sums, plain, m, scale, penalty);
+    // Backfitting alone stalls where the segments have bent to follow the cycle: start it from a joint
+    // search of segments and cycle on coarse cells, then settle the cycle given the fine segments.
+    const left = residualNoise(sums, bins.t, z, plain.cps, m);
+    // The cycle model works on its own sums, so the plain fit's stay as they are if it wins.
+    const cz = new Float64Array(m);
+    const cSums = new Sums(m);
+    for (let i = 0; i < m; i++) cz[i] = (bins.y[i]! - plain.centre) / plain.noise.sigma;
+    let cycle = coarseCycle(bins, cz, left.kappa * left.sigma * left.sigma, options.penaltyScale ?? 1);
+    for (let u = 0; u < 4; u++) cycle[u] = cycle[u]! * plain.noise.sigma;
+    let withCycle = plain;
+    for (let round = 0; round < SEASONAL_ROUNDS; round++) {
+      const next = segmentCells(bins, cycle, cSums, cz, penalty);
+      const stable = round > 0 && sameChanges(next.cps, withCycle.cps);
+      withCycle = next;
+      if (stable || round === SEASONAL_ROUNDS - 1) break;
+      cycle = seasonalGivenSegments(bins, withCycle.cps).coef;
+    }
+    const cycleCost = bicCost(cSums, withCycle, m, scale, penalty) + (4 / PARAMS_PER_CHANGE) * penalty;
+    if (withCycle.noise.sigma > 0 && cycleCost < plainCost) {
+      fit = withCycle;
+      coef = cycle;
+      sums = cSums;
+      z = cz;
     }
   }
   const { cps, noise, centre, beta } = fit;

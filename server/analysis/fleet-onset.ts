@@ -10,11 +10,13 @@
  * that binomial tail, multiplied (Bonferroni) by the number of effectively distinct windows, widths and
  * series tried.
  */
-import type { HostOnsets } from './host-onset.ts';
+import { type HostOnsets, growthAt } from './host-onset.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+// A daily job does not run at the same minute each day: splay, load and run time move it by up to an hour.
+const DAILY_DRIFT = HOUR;
 
 // From a push (minutes) to a slow schedule (hours).
 const DEFAULT_WIDTHS = [10 * MINUTE, 20 * MINUTE, 40 * MINUTE, 80 * MINUTE, 160 * MINUTE, 320 * MINUTE];
@@ -23,6 +25,9 @@ const DEFAULT_WIDTHS = [10 * MINUTE, 20 * MINUTE, 40 * MINUTE, 80 * MINUTE, 160 
 const DEFAULT_ALPHA = 0.01;
 // Two hosts agreeing in time is too easily a coincidence to call site-wide, whatever the rate says.
 const DEFAULT_MIN_HOSTS = 3;
+// Site-wide means a visible part of the site: a cluster on fewer than one host in twenty is a local
+// matter (one rack's cron timing, a handful of hosts' daily cycles lining up), however unlikely its timing.
+const DEFAULT_MIN_SHARE = 0.05;
 
 export interface FleetOnsetOptions {
   /** Derived series keys to look for a cluster in (see host-onset.ts). */
@@ -30,6 +35,8 @@ export interface FleetOnsetOptions {
   widthsMs?: number[];
   alpha?: number;
   minHosts?: number;
+  /** Least share of the hosts seen a cluster must reach. */
+  minShare?: number;
 }
 
 export interface AffectedHost {
@@ -61,6 +68,8 @@ interface Event {
   ts: number;
   lo: number;
   hi: number;
+  /** A jump (level shift) rather than a bend in the trend. */
+  step: boolean;
 }
 
 /** log P(X ≥ k) for X ~ Binomial(n, p). */
@@ -123,17 +132,30 @@ interface Scan {
 }
 
 /**
- * A change happens once: when at least half as many hosts had an onset at the same time of day a day
- * earlier or later, the cluster is a daily pattern the cycle model missed, not a change.
+ * A change happens once: when at least half of the cluster's hosts turned upwards the same way (a jump,
+ * or a bend in the trend) at the same time of day, within an hour, a day earlier or later, the cluster is a
+ * daily habit the cycle model missed, not a change. `ups` holds every upward change of the series, onsets
+ * or not: last night's backup, which drained by morning, was no onset, yet it shows tonight's for the
+ * habit it is; a leak that starts in the hours of the nightly updatedb is a bend, not the burst's jump.
  */
-function recursDaily(events: Event[], from: number, to: number, count: number): boolean {
-  for (const shift of [-DAY, DAY]) {
-    const seen = new Set<number>();
-    for (let i = lowerBound(events, from + shift); i < events.length && events[i]!.ts <= to + shift; i++)
-      seen.add(events[i]!.host);
-    if (seen.size * 2 >= count && seen.size > 0) return true;
+function recursDaily(events: Event[], lo: number, hi: number, ups: Event[]): boolean {
+  let habits = 0;
+  const hosts = new Set<number>();
+  for (let k = lo; k < hi; k++) {
+    const e = events[k]!;
+    if (hosts.has(e.host)) continue;
+    hosts.add(e.host);
+    const again = [-DAY, DAY].some((shift) => {
+      for (let i = lowerBound(ups, e.ts + shift - DAILY_DRIFT); i < ups.length; i++) {
+        const u = ups[i]!;
+        if (u.ts > e.ts + shift + DAILY_DRIFT) break;
+        if (u.host === e.host && u.step === e.step) return true;
+      }
+      return false;
+    });
+    if (again) habits++;
   }
-  return false;
+  return habits * 2 >= hosts.size && habits > 0;
 }
 
 function lowerBound(events: Event[], ts: number): number {
@@ -151,11 +173,13 @@ function lowerBound(events: Event[], ts: number): number {
 function scanKey(
   key: string,
   events: Event[],
+  ups: Event[],
   hostsSeen: number,
   exposure: number,
   span: number,
   widths: number[],
   multiplicity: number,
+  minHosts: number,
 ): Scan | null {
   if (events.length === 0) return null;
   events.sort((a, b) => a.ts - b.ts);
@@ -174,14 +198,14 @@ function scanKey(
         hi++;
       }
       const count = distinct;
-      if (count >= 2) {
+      if (count >= minHosts) {
         // Background from the onsets outside this window; one pseudo-onset keeps the rate above zero.
         const outside = events.length - (hi - lo);
         const lambda = (outside + 1) / Math.max(exposure - hostsSeen * w, exposure / 2);
         const p = -Math.expm1(-lambda * w);
         const logP = Math.min(0, logBinomialTail(hostsSeen, p, count) + logMult);
         const better = best === null || logP < best.logP || (logP === best.logP && count > best.count);
-        if (better && !recursDaily(events, start, events[hi - 1]!.ts, count)) {
+        if (better && !recursDaily(events, lo, hi, ups)) {
           const endTs = events[hi - 1]!.ts;
           best = { key, logP, count, from: start, to: endTs, lambda, events };
         }
@@ -199,11 +223,14 @@ export function findFleetOnset(
   options: FleetOnsetOptions,
 ): FleetOnset | null {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
-  const minHosts = options.minHosts ?? DEFAULT_MIN_HOSTS;
+  const hostsSeen = hosts.length;
+  const minHosts = Math.max(
+    options.minHosts ?? DEFAULT_MIN_HOSTS,
+    Math.ceil((options.minShare ?? DEFAULT_MIN_SHARE) * hostsSeen),
+  );
   const span = Math.max(1, window.to - window.from);
   const widths = (options.widthsMs ?? DEFAULT_WIDTHS).filter((w) => w <= span / 4);
   if (widths.length === 0) widths.push(span / 4);
-  const hostsSeen = hosts.length;
   let exposure = 0;
   for (const h of hosts) if (h.lastTs > h.firstTs) exposure += h.lastTs - h.firstTs;
   if (hostsSeen < minHosts || exposure <= 0) return null;
@@ -212,11 +239,17 @@ export function findFleetOnset(
   let best: Scan | null = null;
   for (const key of options.keys) {
     const events: Event[] = [];
+    const ups: Event[] = [];
     hosts.forEach((h, i) => {
-      for (const o of h.series.get(key)?.onsets ?? []) events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi });
+      const sa = h.series.get(key);
+      for (const o of sa?.onsets ?? [])
+        events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
+      for (const c of sa?.fit?.changes ?? [])
+        if (growthAt(c).grows) ups.push({ host: i, ts: c.ts, lo: c.lo, hi: c.hi, step: c.kind !== 'slope' });
     });
-    const scan = scanKey(key, events, hostsSeen, exposure, span, widths, multiplicity);
-    if (scan && scan.count >= minHosts && (best === null || scan.logP < best.logP)) best = scan;
+    ups.sort((a, b) => a.ts - b.ts);
+    const scan = scanKey(key, events, ups, hostsSeen, exposure, span, widths, multiplicity, minHosts);
+    if (scan && (best === null || scan.logP < best.logP)) best = scan;
   }
   if (best === null || !(best.logP < Math.log(alpha))) return null;
 

@@ -27,9 +27,14 @@ export const MEMORY_COMPONENTS = [
 ] as const;
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 // Growth slower than a quarter per cent of the host's memory a day would take over a year to fill it: not a
 // memory incident, whatever its statistical evidence (kernel caches that follow the daily load are such).
 const MATERIAL_SHARE = 0.0025;
+// Growth must hold for this long after its change to count (cron bursts drain within a few hours).
+const SUSTAIN_MS = 6 * HOUR;
+// A departure from earlier behaviour needs some earlier behaviour: a quarter of a day, half a daily swing.
+const MIN_HISTORY_MS = 6 * HOUR;
 const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
 const PROCESS_RESIDENT =
   /^namedprocess_namegroup_memory_bytes\{groupname="((?:[^"\\]|\\.)*)",memtype="resident"\}$/;
@@ -79,6 +84,28 @@ export interface HostOnsetOptions {
 }
 
 /**
+ * Whether a change starts growth: a trend into growth, steeper than before, or an upward level shift.
+ * `turnsUp` is wider: any steeper trend, a decline that slows included; it ends the course of a burst
+ * (what follows is another change's doing) without being growth itself.
+ */
+export function growthAt(c: ChangePoint): {
+  grows: boolean;
+  turnsUp: boolean;
+  slopeUp: boolean;
+  levelUp: boolean;
+} {
+  if (c.kind === 'spike') return { grows: false, turnsUp: false, slopeUp: false, levelUp: false };
+  const steeper = c.zSlope > 0 && c.rateAfter > c.rateBefore;
+  const slopeUp = steeper && c.rateAfter > 0;
+  const levelUp = c.zLevel > 0 && c.jump > 0;
+  let grows: boolean;
+  if (c.kind === 'slope') grows = slopeUp;
+  else if (c.kind === 'level') grows = levelUp;
+  else grows = c.zLevel >= 0 && (slopeUp || levelUp);
+  return { grows, turnsUp: grows || steeper, slopeUp, levelUp };
+}
+
+/**
  * Changes that start growth: a slope increase into growth or an upward level shift. Drops (restarts, the
  * OOM killer, reclaim) are not onsets, even when the series regrows after them, and neither are spikes
  * that return.
@@ -86,16 +113,13 @@ export interface HostOnsetOptions {
 export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
   const floor = MATERIAL_SHARE * memTotal;
   const out: GrowthOnset[] = [];
+  // Segments of a burst's own course: a transient's top is no ground later growth has to break.
+  const transient = new Uint8Array(fit.segments.length);
   fit.changes.forEach((c, i) => {
-    if (c.kind === 'spike') return;
-    const slopeUp = c.zSlope > 0 && c.rateAfter > 0 && c.rateAfter > c.rateBefore;
-    const levelUp = c.zLevel > 0 && c.jump > 0;
-    let grows: boolean;
-    if (c.kind === 'slope') grows = slopeUp;
-    else if (c.kind === 'level') grows = levelUp;
-    else grows = c.zLevel >= 0 && (slopeUp || levelUp);
+    const { grows, slopeUp, levelUp } = growthAt(c);
     if (!grows) return;
-    if (!sustained(fit, i)) return;
+    if (!sustained(fit, i, transient)) return;
+    if (c.ts - fit.segments[0]!.startTs < MIN_HISTORY_MS) return;
     // Immaterial: slower than the floor per day and a smaller jump than the floor.
     if (c.rateAfter - c.rateBefore < floor / 24 && c.jump < floor) return;
     out.push({
@@ -114,28 +138,75 @@ export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
 }
 
 /**
- * Growth is sustained when the series stays above where it stood before the change: a burst (updatedb, a
- * backup) that drains back by half or more over the following segments is not an onset. A drop (restart,
- * OOM kill) ends the look-ahead: what it resets says nothing about the growth before it.
+ * Growth is sustained when the series stays above where it stood before the change: growth that drains
+ * back by half or more from its peak over the following segments is not an onset. A reset
+ * (restart, OOM kill: a sudden drop that takes back half the growth or more at once) ends the look-ahead:
+ * what it resets says nothing about the growth before it.
+ *
+ * A burst (updatedb, logrotate, a backup) is growth whose own course, up to the next upward change, drains
+ * half of it, or turns down at a pace that would within `SUSTAIN_MS`: it is a transient even where a leak
+ * starting under it holds the series up later, and even where the window ends before it has drained.
+ *
+ * Growth also has to break new ground: at least half of it must take the series above anything it held in
+ * the day before the change. A daily cycle the fit did not model turns from falling to rising once a day,
+ * and regrowth after a restart climbs back to where the process was; neither is memory starting to grow.
  */
-function sustained(fit: SeriesFit, i: number): boolean {
+function sustained(fit: SeriesFit, i: number, transient: Uint8Array): boolean {
   const c = fit.changes[i]!;
   const before = fit.segments[i]!;
   const base = before.level + (before.rate * (c.ts - before.startTs)) / HOUR;
   let peak = 0;
-  let last = 0;
+  let sincePeak = 0;
+  let ownPeak = 0;
+  let ownLast = 0;
+  let ownSeg = fit.segments[i + 1]!;
+  let ownEnd = i + 1;
+  let own = true;
   for (let s = i + 1; s < fit.segments.length; s++) {
     const seg = fit.segments[s]!;
-    if (s > i + 1) {
-      const drop = fit.changes[s - 1]!;
-      if (drop.kind !== 'slope' && drop.kind !== 'spike' && drop.jump < 0) break;
-    }
     const start = seg.level - base;
+    if (s > i + 1) {
+      const next = fit.changes[s - 1]!;
+      const sudden = next.kind !== 'slope' && next.kind !== 'spike' && next.jump < 0;
+      if (sudden && start <= peak / 2) break;
+      if (growthAt(next).turnsUp) own = false;
+    }
     const end = seg.level + (seg.rate * (seg.endTs - seg.startTs)) / HOUR - base;
-    peak = Math.max(peak, start, end);
-    last = end;
+    for (const v of [start, end]) {
+      if (v > peak) peak = sincePeak = v;
+      else sincePeak = Math.min(sincePeak, v);
+    }
+    if (own) {
+      ownPeak = Math.max(ownPeak, start, end);
+      ownLast = end;
+      ownSeg = seg;
+      ownEnd = s;
+    }
   }
-  return peak <= 0 || last >= peak / 2;
+  if (peak <= 0) return false;
+  const judged = ownPeak > 0;
+  const left = Math.max(0, c.ts + SUSTAIN_MS - ownSeg.endTs);
+  const burst = judged && ownLast + (Math.min(0, ownSeg.rate) * left) / HOUR < ownPeak / 2;
+  if (burst || sincePeak < peak / 2) {
+    if (judged) transient.fill(1, i + 1, ownEnd + 1);
+    return false;
+  }
+  return base + peak - priorHigh(fit, i, c.ts - DAY, transient) >= peak / 2;
+}
+
+/** The highest the fitted series stood from `since` up to change `i`, bursts left out. */
+function priorHigh(fit: SeriesFit, i: number, since: number, transient: Uint8Array): number {
+  let high = -Infinity;
+  for (let s = 0; s <= i; s++) {
+    const seg = fit.segments[s]!;
+    if (transient[s] === 1) continue;
+    const end = s === i ? fit.changes[i]!.ts : seg.endTs;
+    if (end < since) continue;
+    const from = Math.max(seg.startTs, since);
+    const at = (t: number): number => seg.level + (seg.rate * (t - seg.startTs)) / HOUR;
+    high = Math.max(high, at(from), at(end));
+  }
+  return high;
 }
 
 /** `a op b` on the timestamps both carry. */

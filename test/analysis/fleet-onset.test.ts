@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FleetData, HostData } from '../../server/analysis/analysis.models.ts';
 import { analyzeFleet } from '../../server/analysis/analyze-fleet.ts';
 import { findFleetOnset, logBinomialTail } from '../../server/analysis/fleet-onset.ts';
+import type { ChangePoint } from '../../server/analysis/changepoint.ts';
 import type { HostOnsets } from '../../server/analysis/host-onset.ts';
 import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
@@ -77,7 +78,7 @@ describe('fleet onset', () => {
     expect(analyzeFleet({ from: T0, to: T0 + 2 * DAY, hosts }).onset).toBeNull();
   });
 
-  it('needs three hosts, whatever the rate', () => {
+  it('needs three hosts and one in twenty, whatever the rate', () => {
     const ev = (host: string, ts: number): HostOnsets => ({
       host,
       labels: {},
@@ -105,6 +106,56 @@ describe('fleet onset', () => {
     expect(findFleetOnset(two, { from: T0, to: T0 + DAY }, { keys: ['used'] })).toBeNull();
     const three = [ev('c', T0 + HOUR + 2 * MINUTE), ...two];
     expect(findFleetOnset(three, { from: T0, to: T0 + DAY }, { keys: ['used'] })?.hostsAffected).toBe(3);
+    // Site-wide means one host in twenty at least: the same three among 100 are a local matter.
+    const many = [...three, ...Array.from({ length: 67 }, (_, i) => quiet(`r${i}`))];
+    expect(many).toHaveLength(100);
+    expect(findFleetOnset(many, { from: T0, to: T0 + DAY }, { keys: ['used'] })).toBeNull();
+    const five = [ev('d', T0 + HOUR + 3 * MINUTE), ev('e', T0 + HOUR + 4 * MINUTE), ...many.slice(0, 98)];
+    expect(findFleetOnset(five, { from: T0, to: T0 + DAY }, { keys: ['used'] })?.hostsAffected).toBe(5);
+  });
+
+  it('calls a nightly habit no change, even where last night drained and was no onset', () => {
+    // Each host's backup fills the page cache at about 02:00 every night. Last night's drained by morning
+    // (an upward change, no onset); tonight's has not drained yet, so it is an onset on every host.
+    const up = (ts: number): ChangePoint => ({
+      index: 0,
+      ts,
+      lo: ts,
+      hi: ts,
+      kind: 'level',
+      rateBefore: 0,
+      rateAfter: 0,
+      jump: 800 * MIB,
+      size: 800 * MIB,
+      zSlope: 0,
+      zLevel: 20,
+    });
+    const hosts: HostOnsets[] = Array.from({ length: 20 }, (_, i) => {
+      const tonight = T0 + DAY + 2 * HOUR + i * 3 * MINUTE;
+      const lastNight = tonight - DAY + ((i % 5) - 2) * 10 * MINUTE;
+      const onset = { ts: tonight, lo: tonight, hi: tonight, kind: 'level' as const };
+      return {
+        host: `h${i}`,
+        labels: {},
+        firstTs: T0,
+        lastTs: T0 + 2 * DAY,
+        series: new Map([
+          [
+            'used',
+            {
+              series: { ts: new Float64Array(), values: new Float64Array() },
+              fit: { changes: [up(lastNight), up(tonight)], segments: [], sigma: 1, rho: 0, seasonal: null },
+              onsets: [{ ...onset, rateBefore: 0, rateAfter: 0, jump: 800 * MIB, size: 800 * MIB, z: 20 }],
+            },
+          ],
+        ]),
+      };
+    });
+    const window = { from: T0, to: T0 + 2 * DAY };
+    expect(findFleetOnset(hosts, window, { keys: ['used'] })).toBeNull();
+    // Without last night's changes the same onsets are a site-wide change.
+    for (const h of hosts) h.series.get('used')!.fit!.changes.shift();
+    expect(findFleetOnset(hosts, window, { keys: ['used'] })?.hostsAffected).toBe(20);
   });
 
   it('computes binomial tails', () => {
