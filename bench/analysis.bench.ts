@@ -230,6 +230,7 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
         line(
           `| analysis ÷ PostgreSQL scan (per run, median) | ${fmt(median(analysis.map((a, i) => a / (scan[i] as number))), 2)} |`,
         );
+        line(`| server CPU time per analysis, all its threads | ${fmt(median(serverCpu))} ms |`);
         line(
           `| server resident memory, peak | ${fmt(rss.peak)} MiB (on the main thread: ${fmt(inlineRss.peak)} MiB) |`,
         );
