@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { readSlotMeans } from '../storage/slot-means.repository.ts';
-import type { FleetData, Series } from './analysis.models.ts';
+import type { FleetData } from './analysis.models.ts';
 import { gridSlotsIn, type HostGrids, hostSeries } from './slot-grid.ts';
 
 export interface FleetQuery {
@@ -55,42 +55,4 @@ export async function readHostGrids(db: Db, q: FleetQuery, hosts: FleetHost[]): 
 export async function readFleetMeans(db: Db, q: FleetQuery): Promise<FleetData> {
   const grids = await readHostGrids(db, q, await listFleetHosts(db, q));
   return { from: q.from, to: q.to, hosts: grids.map((h) => hostSeries(h, q.from, q.to)) };
-}
-
-export interface RawPointsQuery {
-  host: string;
-  keys: string[];
-  from: number;
-  to: number;
-}
-
-/** Every stored sample of a few series of one host in a window, for a close look at an onset. */
-export async function readRawPoints(db: Db, q: RawPointsQuery): Promise<Map<string, Series>> {
-  const rows = await sql<{ key: string; ts: number[]; vals: number[] }>`
-    WITH sel AS (
-      SELECT s.id, s.key FROM series s JOIN hosts h ON h.id = s.host_id
-      WHERE h.name = ${q.host} AND s.key = ANY(${q.keys}::text[])
-    ),
-    pts AS (
-      SELECT DISTINCT ON (series_id, t) series_id, t, v FROM (
-        SELECT c.series_id, date_part('epoch', c.start) + u.o AS t, u.v, 0 AS rank
-        FROM sample_chunks c JOIN sel ON sel.id = c.series_id
-        CROSS JOIN LATERAL unnest(c.offsets, c.vals) AS u(o, v)
-        WHERE c.start > ${new Date(q.from)}::timestamptz - interval '1 hour' AND c.start < ${new Date(q.to)}
-        UNION ALL
-        SELECT r.series_id, date_part('epoch', r.ts), r.value, 1
-        FROM samples r JOIN sel ON sel.id = r.series_id
-        WHERE r.ts >= ${new Date(q.from)} AND r.ts < ${new Date(q.to)}
-      ) p
-      WHERE t >= ${q.from / 1000}::float8 AND t < ${q.to / 1000}::float8
-      ORDER BY series_id, t, rank
-    )
-    SELECT sel.key, array_agg(pts.t ORDER BY pts.t) AS ts, array_agg(pts.v ORDER BY pts.t) AS vals
-    FROM pts JOIN sel ON sel.id = pts.series_id GROUP BY sel.key`.execute(db);
-  return new Map(
-    rows.rows.map((r) => [
-      r.key,
-      { ts: Float64Array.from(r.ts, (t) => t * 1000), values: Float64Array.from(r.vals) },
-    ]),
-  );
 }

@@ -519,10 +519,9 @@ function binSeries(ts: Float64Array, y: Float64Array, n: number, work: Float64Ar
 
 /**
  * The daily cycle jointly with the given segmentation (Frisch–Waugh: regress what each segment's line
- * leaves of the values on what it leaves of the harmonics). Returns the coefficients and the drop in the
- * residual sum of squares they buy.
+ * leaves of the values on what it leaves of the harmonics). Returns the coefficients.
  */
-function seasonalGivenSegments(b: Binned, cps: number[]): { coef: Float64Array; gain: number } {
+function seasonalGivenSegments(b: Binned, cps: number[]): Float64Array {
   const A = new Float64Array(16);
   const rhs = new Float64Array(4);
   const mean = new Float64Array(5);
@@ -573,10 +572,7 @@ function seasonalGivenSegments(b: Binned, cps: number[]): { coef: Float64Array; 
   }
   for (let u = 0; u < 4; u++) for (let v = 0; v < u; v++) A[4 * u + v] = A[4 * v + u]!;
   const coef = rhs.slice();
-  if (!solve(A, coef, 4)) return { coef: new Float64Array(4), gain: 0 };
-  let gain = 0;
-  for (let u = 0; u < 4; u++) gain += coef[u]! * rhs[u]!;
-  return { coef, gain };
+  return solve(A, coef, 4) ? coef : new Float64Array(4);
 }
 
 interface Classified {
@@ -907,7 +903,7 @@ export function detectChanges(
       const stable = round > 0 && sameChanges(next.cps, withCycle.cps);
       withCycle = next;
       if (stable || round === SEASONAL_ROUNDS - 1) break;
-      cycle = seasonalGivenSegments(bins, withCycle.cps).coef;
+      cycle = seasonalGivenSegments(bins, withCycle.cps);
     }
     const cycleCost = bicCost(cSums, withCycle, m, scale, penalty) + (4 / PARAMS_PER_CHANGE) * penalty;
     if (withCycle.noise.sigma > 0 && cycleCost < plainCost) {

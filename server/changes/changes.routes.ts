@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { requireRight } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
 import { jsonBody } from '../http/json-body.ts';
-import { formatTime } from '../http/params.ts';
+import { formatTime, formatTimeOrNull } from '../http/params.ts';
 import { validate } from '../http/validate.ts';
 import type { Reach } from './salt/reach.ts';
 import type { TokenService } from '../tokens/tokens.service.ts';
@@ -15,8 +15,6 @@ import {
 import type { ChangeCommit, ChangeEvent, ChangesService, SyncResult, SyncState } from './changes.service.ts';
 import { revertedSha } from './changes.service.ts';
 import { verifyWebhook } from './changes.webhooks.ts';
-
-const time = (ms: number | null) => (ms === null ? null : formatTime(ms));
 
 function commitJson(c: ChangeCommit, withFiles: boolean) {
   const revertOf = revertedSha(c.body);
@@ -52,7 +50,7 @@ function eventJson(e: ChangeEvent) {
     author: e.author,
     landed_at: formatTime(e.landedAt),
     target: e.targetExpression,
-    hosts: e.hosts.map((h) => ({ host: h.host, applied_at: time(h.appliedAt) })),
+    hosts: e.hosts.map((h) => ({ host: h.host, applied_at: formatTimeOrNull(h.appliedAt) })),
     created_at: formatTime(e.createdAt),
   };
 }
@@ -72,9 +70,9 @@ function stateJson(state: SyncState | undefined) {
     source: state.source,
     branch: state.branch,
     head: state.head,
-    synced_at: time(state.syncedAt),
+    synced_at: formatTimeOrNull(state.syncedAt),
     last_error: state.lastError,
-    last_error_at: time(state.lastErrorAt),
+    last_error_at: formatTimeOrNull(state.lastErrorAt),
   };
 }
 

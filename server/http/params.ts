@@ -29,3 +29,8 @@ export const windowSchema = z
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
+
+/** `formatTime`, keeping null for a time not known (yet). */
+export function formatTimeOrNull(ms: number | null): string | null {
+  return ms === null ? null : formatTime(ms);
+}

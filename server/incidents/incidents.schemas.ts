@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseTimestamp } from '../ingest/ingest.schemas.ts';
-import { formatTime } from '../http/params.ts';
+import { formatTime, formatTimeOrNull } from '../http/params.ts';
 import type { Incident, IncidentAlert, IncidentSummary } from './incidents.service.ts';
 
 const dayMs = 86_400_000;
@@ -82,8 +82,6 @@ export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const time = (ms: number | null) => (ms === null ? null : formatTime(ms));
-
 function alertJson(a: IncidentAlert) {
   return {
     fingerprint: a.fingerprint,
@@ -91,7 +89,7 @@ function alertJson(a: IncidentAlert) {
     host: a.host,
     status: a.status,
     starts_at: formatTime(a.startsAt),
-    ends_at: time(a.endsAt),
+    ends_at: formatTimeOrNull(a.endsAt),
     labels: a.labels,
     annotations: a.annotations,
   };
@@ -110,8 +108,8 @@ export function toIncidentResponse(i: Incident) {
     created_at: formatTime(i.createdAt),
     updated_at: formatTime(i.updatedAt),
     analyzed_at: formatTime(i.analyzedAt),
-    first_alert_at: time(i.firstAlertAt),
-    last_alert_at: time(i.lastAlertAt),
+    first_alert_at: formatTimeOrNull(i.firstAlertAt),
+    last_alert_at: formatTimeOrNull(i.lastAlertAt),
     verdicts: i.verdicts.map((v) => ({
       sha: v.changeId,
       verdict: v.verdict,
@@ -133,7 +131,7 @@ export function toIncidentSummaryResponse(i: IncidentSummary) {
     to: formatTime(i.to),
     created_at: formatTime(i.createdAt),
     updated_at: formatTime(i.updatedAt),
-    onset: time(i.onsetAt),
+    onset: formatTimeOrNull(i.onsetAt),
     hosts_affected: i.hostsAffected,
     hosts_total: i.hostsTotal,
     top_suspect: i.topSuspect && {
