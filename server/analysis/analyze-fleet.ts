@@ -95,6 +95,27 @@ export const ONSET_KEYS: readonly string[] = [
 ];
 const DETECT_ON = new Set(ONSET_KEYS);
 
+/**
+ * Whether the fleet step looks for a cluster in a derived series: the keys above, and each slab cache and
+ * process group. A leak in one process or cache stands far clearer of the noise in its own series than in
+ * the component that holds it (a process's few MiB of noise against all anonymous memory's hundreds).
+ */
+export function scansKey(key: string): boolean {
+  return DETECT_ON.has(key) || key.startsWith('slab:') || key.startsWith('process:');
+}
+
+const SLAB_COMPONENTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'];
+const ANON = 'node_memory_AnonPages_bytes';
+
+/** The scanned series among `keys` that hold `key` or that it holds (see `FleetOnsetOptions.related`). */
+function relatedKeys(key: string, keys: Iterable<string>): string[] {
+  if (key.startsWith('slab:')) return [...SLAB_COMPONENTS, USED];
+  if (key.startsWith('process:')) return [ANON, USED];
+  if (key === USED) return ONSET_KEYS.filter((k) => k !== USED);
+  const held = SLAB_COMPONENTS.includes(key) ? 'slab:' : key === ANON ? 'process:' : null;
+  return [USED, ...(held ? [...keys].filter((k) => k.startsWith(held)) : [])];
+}
+
 function growthResult(g: { bytes: number; share: number; ratePerHour: number; step: number }): GrowthResult {
   return { bytes: g.bytes, share: g.share, rate_per_hour: g.ratePerHour, step: g.step };
 }
@@ -113,7 +134,7 @@ export interface HostResult {
 
 /** The per-host step: detection on one host's series. Independent of every other host. */
 export function analyzeHost(host: HostData, options: AnalyzeOptions = {}): HostResult {
-  const h = hostOnsets(host, { detect: options.detect, detectOn: (key) => DETECT_ON.has(key) });
+  const h = hostOnsets(host, { detect: options.detect, detectOn: scansKey });
   return {
     host: h.host,
     labels: h.labels,
@@ -150,7 +171,13 @@ export function combineHosts(
     series: new Map(r.series.map(([key, s]) => [key, { series: noSeries, ...s }])),
   }));
   const seen = hosts.filter((h) => h.lastTs >= h.firstTs);
-  const onset = findFleetOnset(seen, window, { keys: [...ONSET_KEYS], ...options.fleet });
+  const keys = new Set<string>();
+  for (const h of seen) for (const [key, sa] of h.series) if (sa.fit) keys.add(key);
+  const onset = findFleetOnset(seen, window, {
+    keys: [...keys],
+    related: (key) => relatedKeys(key, keys),
+    ...options.fleet,
+  });
   let attribution: Attribution | null = null;
   if (onset) {
     // Attribution reads the series of the affected hosts: derived again from their data, as detection saw them.

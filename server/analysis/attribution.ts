@@ -130,6 +130,21 @@ export function excessGrowth(sa: SeriesAnalysis, tau: number): Excess | null {
   return { total: step + rate * horizon, rate, step };
 }
 
+const ANON = 'node_memory_AnonPages_bytes';
+const SLAB_PARTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'];
+
+/**
+ * The component that holds series `key`: itself, anonymous pages for a process group, for a slab cache
+ * whichever of reclaimable and unreclaimable slab grew more; none for used memory.
+ */
+function holderOf(key: string, grew: (key: string) => number): string | null {
+  if ((MEMORY_COMPONENTS as readonly string[]).includes(key)) return key;
+  if (key.startsWith('process:')) return ANON;
+  if (key.startsWith('slab:'))
+    return grew(SLAB_PARTS[0]!) >= grew(SLAB_PARTS[1]!) ? SLAB_PARTS[0]! : SLAB_PARTS[1]!;
+  return null;
+}
+
 function median(values: number[]): number {
   if (values.length === 0) return 0;
   const s = [...values].sort((a, b) => a - b);
@@ -156,6 +171,11 @@ const WORDS: Record<string, string> = {
 function mib(bytes: number): string {
   const v = bytes / MIB;
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(0) : v.toFixed(1);
+}
+
+/** A part's percentage of a whole, at most 100: both are estimates, and the part's may be the cleaner one. */
+function percentOf(part: number, whole: number): number {
+  return Math.min(100, Math.round((part / whole) * 100));
 }
 
 function clock(ms: number): string {
@@ -201,6 +221,11 @@ export function attribute(hosts: HostOnsets[], onset: FleetOnset): Attribution {
   const components: ComponentGrowth[] = MEMORY_COMPONENTS.filter((k) => pooled.has(k))
     .map((metric) => ({ metric, ...growth(metric) }))
     .sort((a, b) => b.share - a.share);
+  // The onsets clustered in a series that one component holds: that component grew, whatever the local
+  // fits say of the others (a page cache's daily swing, shared by the fleet, does not average out).
+  const holder = holderOf(onset.key, (key) => pooled.get(key)?.bytes ?? -Infinity);
+  const at = components.findIndex((c) => c.metric === holder);
+  if (at > 0) components.unshift(...components.splice(at, 1));
   const slabTotal = Math.max(
     0,
     (pooled.get('node_memory_SReclaimable_bytes')?.bytes ?? 0) +
@@ -243,20 +268,20 @@ function summarise(a: Attribution, onset: FleetOnset): string {
   const parts = [
     `${name} ${how} ${hostsPart} (${Math.round(top.share * 100)}% of the growth in used memory)`,
   ];
-  if (top.metric !== 'node_memory_AnonPages_bytes') {
-    const anon = a.components.find((c) => c.metric === 'node_memory_AnonPages_bytes');
+  if (top.metric !== ANON) {
+    const anon = a.components.find((c) => c.metric === ANON);
     if (anon && Math.abs(anon.share) < FLAT_SHARE) parts.push('process memory flat');
   }
   if (top.metric === 'node_memory_SReclaimable_bytes' || top.metric === 'node_memory_SUnreclaim_bytes') {
     const slab = a.slabCaches[0];
     if (slab && slab.bytes > 0)
-      parts.push(`the ${slab.slab} cache holds ${Math.round((slab.bytes / top.bytes) * 100)}% of it`);
-  } else if (top.metric === 'node_memory_AnonPages_bytes') {
+      parts.push(`the ${slab.slab} cache holds ${percentOf(slab.bytes, top.bytes)}% of it`);
+  } else if (top.metric === ANON) {
     const group = a.processGroups[0];
     if (group && group.bytes > 0)
-      parts.push(`${group.group} holds ${Math.round((group.bytes / top.bytes) * 100)}% of it`);
+      parts.push(`${group.group} holds ${percentOf(group.bytes, top.bytes)}% of it`);
   }
-  if (a.unaccounted && a.unaccounted.share > 1 - FLAT_SHARE && top.metric !== 'node_memory_AnonPages_bytes')
+  if (a.unaccounted && a.unaccounted.share > 1 - FLAT_SHARE && top.metric !== ANON)
     parts.push('no process accounts for it');
   return parts.join('; ');
 }

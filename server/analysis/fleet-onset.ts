@@ -37,6 +37,12 @@ export interface FleetOnsetOptions {
   minHosts?: number;
   /** Least share of the hosts seen a cluster must reach. */
   minShare?: number;
+  /**
+   * Series that show the same growth as a key through another lens: the series that hold it and those
+   * it holds (a process group, anonymous pages, used memory). A host whose onset in the cluster's window
+   * shows only in a related series (its own noise hid it in the cluster's) is affected too.
+   */
+  related?: (key: string) => string[];
 }
 
 export interface AffectedHost {
@@ -237,8 +243,10 @@ export function findFleetOnset(
   const multiplicity = widths.length * options.keys.length;
 
   let best: Scan | null = null;
+  const eventsOf = new Map<string, Event[]>();
   for (const key of options.keys) {
     const events: Event[] = [];
+    eventsOf.set(key, events);
     const ups: Event[] = [];
     hosts.forEach((h, i) => {
       const sa = h.series.get(key);
@@ -258,7 +266,8 @@ export function findFleetOnset(
   const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
   const margin = quantile(halfWidths, 0.5);
   const byHost = new Map<number, Event>();
-  for (const e of best.events) {
+  const related = [best.key, ...(options.related?.(best.key) ?? [])];
+  for (const e of related.flatMap((key) => eventsOf.get(key) ?? [])) {
     if (e.ts < best.from - margin || e.ts > best.to + margin) continue;
     const seen = byHost.get(e.host);
     if (!seen || e.ts < seen.ts) byHost.set(e.host, e);
