@@ -267,10 +267,16 @@ export function findFleetOnset(
   const margin = quantile(halfWidths, 0.5);
   const byHost = new Map<number, Event>();
   const related = [best.key, ...(options.related?.(best.key) ?? [])];
-  for (const e of related.flatMap((key) => eventsOf.get(key) ?? [])) {
-    if (e.ts < best.from - margin || e.ts > best.to + margin) continue;
-    const seen = byHost.get(e.host);
-    if (!seen || e.ts < seen.ts) byHost.set(e.host, e);
+  // A host's onset is its first in the cluster's own series; a related series speaks only for hosts the
+  // cluster's series is silent on (it is noisier there, or would not be the cluster's).
+  for (const key of related) {
+    const found = new Map<number, Event>();
+    for (const e of eventsOf.get(key) ?? []) {
+      if (e.ts < best.from - margin || e.ts > best.to + margin || byHost.has(e.host)) continue;
+      const seen = found.get(e.host);
+      if (!seen || e.ts < seen.ts) found.set(e.host, e);
+    }
+    for (const [host, e] of found) byHost.set(host, e);
   }
   const affected: AffectedHost[] = [...byHost.values()]
     .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi }))

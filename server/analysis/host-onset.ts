@@ -101,7 +101,8 @@ export function growthAt(c: ChangePoint): {
   let grows: boolean;
   if (c.kind === 'slope') grows = slopeUp;
   else if (c.kind === 'level') grows = levelUp;
-  else grows = c.zLevel >= 0 && (slopeUp || levelUp);
+  // Both at once: growth when the change adds memory overall (a hinge into a leak may sit on a tiny drop).
+  else grows = (c.zLevel >= 0 || c.size > 0) && (slopeUp || levelUp);
   return { grows, turnsUp: grows || steeper, slopeUp, levelUp };
 }
 
@@ -162,6 +163,7 @@ function sustained(fit: SeriesFit, i: number, transient: Uint8Array): boolean {
   let ownSeg = fit.segments[i + 1]!;
   let ownEnd = i + 1;
   let own = true;
+  const horizon = c.ts + SUSTAIN_MS;
   for (let s = i + 1; s < fit.segments.length; s++) {
     const seg = fit.segments[s]!;
     const start = seg.level - base;
@@ -176,16 +178,20 @@ function sustained(fit: SeriesFit, i: number, transient: Uint8Array): boolean {
       if (v > peak) peak = sincePeak = v;
       else sincePeak = Math.min(sincePeak, v);
     }
-    if (own) {
-      ownPeak = Math.max(ownPeak, start, end);
-      ownLast = end;
+    // A burst's course is judged over its first `SUSTAIN_MS`: a slow decline over the following day is the
+    // series' own drift (or a cycle), not the drain of a transient.
+    if (own && seg.startTs <= horizon) {
+      const last =
+        seg.endTs <= horizon ? end : seg.level + (seg.rate * (horizon - seg.startTs)) / HOUR - base;
+      ownPeak = Math.max(ownPeak, start, last);
+      ownLast = last;
       ownSeg = seg;
       ownEnd = s;
     }
   }
   if (peak <= 0) return false;
   const judged = ownPeak > 0;
-  const left = Math.max(0, c.ts + SUSTAIN_MS - ownSeg.endTs);
+  const left = Math.max(0, horizon - ownSeg.endTs);
   const burst = judged && ownLast + (Math.min(0, ownSeg.rate) * left) / HOUR < ownPeak / 2;
   if (burst || sincePeak < peak / 2) {
     if (judged) transient.fill(1, i + 1, ownEnd + 1);
