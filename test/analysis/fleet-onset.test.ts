@@ -158,6 +158,92 @@ describe('fleet onset', () => {
     expect(findFleetOnset(hosts, window, { keys: ['used'] })?.hostsAffected).toBe(20);
   });
 
+  it("finds a process leak in its group's own series where all anonymous memory hides it", () => {
+    const GROUP = 'namedprocess_namegroup_memory_bytes{groupname="salt-minion",memtype="resident"}';
+    const hosts = Array.from({ length: 20 }, (_, i) => {
+      const h = host(`app-${i}`, 500 + i, null);
+      const leakAt = i < 12 ? CHANGE + ((i * 7 * MINUTE) % (40 * MINUTE)) : Infinity;
+      const leak = (ts: number): number => Math.max(0, (ts - leakAt) / HOUR) * 15 * MIB;
+      // Anonymous memory wanders by about 100 MiB (an AR(1) walk at 0.995): the leak's 270 MiB is lost in it.
+      const z = normals(900 + i);
+      let walk = 0;
+      const anon = h.series.get('node_memory_AnonPages_bytes')!;
+      const wandering = anon.values.map(
+        (v, k) => v + (walk = 0.995 * walk + 10 * MIB * z()) + leak(anon.ts[k]!),
+      );
+      const minion = anon.values.map((_, k) => 150 * MIB + 0.5 * MIB * z() + leak(anon.ts[k]!));
+      const free = h.series.get('node_memory_MemFree_bytes')!;
+      h.series.set('node_memory_AnonPages_bytes', { ts: anon.ts, values: wandering });
+      h.series.set('node_memory_MemFree_bytes', {
+        ts: free.ts,
+        values: free.values.map((v, k) => v - (wandering[k]! - anon.values[k]!)),
+      });
+      h.series.set(GROUP, { ts: anon.ts, values: minion });
+      return h;
+    });
+    const result = analyzeFleet({ from: T0, to: T0 + 2 * DAY, hosts });
+    expect(result.onset?.series).toBe('process:salt-minion');
+    expect(result.onset!.hosts.map((h) => h.host).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `app-${i}`).sort(),
+    );
+    expect(Math.abs(result.onset!.ts - CHANGE)).toBeLessThanOrEqual(10 * MINUTE);
+    expect(result.components[0]?.metric).toBe('node_memory_AnonPages_bytes');
+    expect(result.process_groups[0]?.group).toBe('salt-minion');
+    expect(result.summary).toContain('salt-minion holds');
+  });
+
+  it("counts a host whose onset shows only in a related series, each host's own series first", () => {
+    const onset = (ts: number) => ({
+      ts,
+      lo: ts,
+      hi: ts,
+      kind: 'slope' as const,
+      rateBefore: 0,
+      rateAfter: 1,
+      jump: 0,
+      size: 1,
+      z: 9,
+    });
+    const at = (i: number) => T0 + 10 * HOUR + i * 2 * MINUTE;
+    const hostWith = (name: string, onsets: Record<string, number[]>): HostOnsets => ({
+      host: name,
+      labels: {},
+      firstTs: T0,
+      lastTs: T0 + DAY,
+      series: new Map(
+        Object.entries(onsets).map(([key, times]) => [
+          key,
+          {
+            series: { ts: new Float64Array(), values: new Float64Array() },
+            fit: null,
+            onsets: times.map(onset),
+          },
+        ]),
+      ),
+    });
+    const ANON = 'node_memory_AnonPages_bytes';
+    const hosts = [
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      // Seen only through anonymous memory, inside the cluster's window.
+      hostWith('anon-only', { [ANON]: [at(4)] }),
+      // Seen in both: its own series' onset counts, not the related series' earlier one.
+      hostWith('both', { 'process:x': [at(6)], [ANON]: [at(1)] }),
+      // Anonymous memory grew hours later: another matter.
+      hostWith('later', { [ANON]: [at(0) + 6 * HOUR] }),
+      ...Array.from({ length: 7 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    const window = { from: T0, to: T0 + DAY };
+    const keys = ['process:x', ANON];
+    const plain = findFleetOnset(hosts, window, { keys });
+    expect(plain?.key).toBe('process:x');
+    expect(plain?.hostsAffected).toBe(11);
+    const found = findFleetOnset(hosts, window, { keys, related: (k) => (k === 'process:x' ? [ANON] : []) });
+    expect(found?.hosts.map((h) => h.host).sort()).toEqual(
+      ['anon-only', 'both', ...Array.from({ length: 10 }, (_, i) => `p${i}`)].sort(),
+    );
+    expect(found?.hosts.find((h) => h.host === 'both')?.onset).toBe(at(6));
+  });
+
   it('computes binomial tails', () => {
     expect(Math.exp(logBinomialTail(10, 0.5, 0))).toBeCloseTo(1, 10);
     expect(Math.exp(logBinomialTail(10, 0.5, 10))).toBeCloseTo(1 / 1024, 10);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectChanges } from '../../server/analysis/changepoint.ts';
-import { growthOnsets } from '../../server/analysis/host-onset.ts';
+import { type ChangePoint, detectChanges } from '../../server/analysis/changepoint.ts';
+import { growthAt, growthOnsets } from '../../server/analysis/host-onset.ts';
 import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
 const DAY = 24 * HOUR;
@@ -16,6 +16,24 @@ function burst(ts: number, at: number, size: number): number {
 }
 
 describe('growth onsets of one host', () => {
+  it('calls a bend into growth on a tiny drop growth, and a drop the new trend does not win back none', () => {
+    const bend: ChangePoint = {
+      index: 0,
+      ts: T0,
+      lo: T0,
+      hi: T0,
+      kind: 'both',
+      rateBefore: 0,
+      rateAfter: 20 * MIB,
+      jump: -1 * MIB,
+      size: 200 * MIB,
+      zSlope: 40,
+      zLevel: -5,
+    };
+    expect(growthAt(bend).grows).toBe(true);
+    expect(growthAt({ ...bend, jump: -300 * MIB, size: -100 * MIB, zLevel: -60 }).grows).toBe(false);
+  });
+
   it('calls a nightly burst that drains no onset, even where the window ends before it has drained', () => {
     for (const hoursBeforeEnd of [12, 2]) {
       const z = normals(21 + hoursBeforeEnd);
