@@ -107,13 +107,15 @@ export function scansKey(key: string): boolean {
 const SLAB_COMPONENTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'];
 const ANON = 'node_memory_AnonPages_bytes';
 
-/** The scanned series among `keys` that hold `key` or that it holds (see `FleetOnsetOptions.related`). */
-function relatedKeys(key: string, keys: Iterable<string>): string[] {
+/**
+ * The scanned series that hold `key` (see `FleetOnsetOptions.related`): a process group's anonymous pages,
+ * a slab cache's slab, every component's used memory. Not the series `key` holds: a component holds
+ * many, each with its own chance onsets (a process group's daily turn, a restart's regrowth).
+ */
+function holdersOf(key: string): string[] {
   if (key.startsWith('slab:')) return [...SLAB_COMPONENTS, USED];
   if (key.startsWith('process:')) return [ANON, USED];
-  if (key === USED) return ONSET_KEYS.filter((k) => k !== USED);
-  const held = SLAB_COMPONENTS.includes(key) ? 'slab:' : key === ANON ? 'process:' : null;
-  return [USED, ...(held ? [...keys].filter((k) => k.startsWith(held)) : [])];
+  return key === USED ? [] : [USED];
 }
 
 function growthResult(g: { bytes: number; share: number; ratePerHour: number; step: number }): GrowthResult {
@@ -175,7 +177,7 @@ export function combineHosts(
   for (const h of seen) for (const [key, sa] of h.series) if (sa.fit) keys.add(key);
   const onset = findFleetOnset(seen, window, {
     keys: [...keys],
-    related: (key) => relatedKeys(key, keys),
+    related: holdersOf,
     ...options.fleet,
   });
   let attribution: Attribution | null = null;

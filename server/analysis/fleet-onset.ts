@@ -38,9 +38,9 @@ export interface FleetOnsetOptions {
   /** Least share of the hosts seen a cluster must reach. */
   minShare?: number;
   /**
-   * Series that show the same growth as a key through another lens: the series that hold it and those
-   * it holds (a process group, anonymous pages, used memory). A host whose onset in the cluster's window
-   * shows only in a related series (its own noise hid it in the cluster's) is affected too.
+   * Series that show the same growth as a key through another lens (for a process group: anonymous pages,
+   * used memory). A host whose onset in the cluster's window shows only in a related series (noise hid it
+   * in the cluster's own) is affected too.
    */
   related?: (key: string) => string[];
 }

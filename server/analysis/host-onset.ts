@@ -101,8 +101,9 @@ export function growthAt(c: ChangePoint): {
   let grows: boolean;
   if (c.kind === 'slope') grows = slopeUp;
   else if (c.kind === 'level') grows = levelUp;
-  // Both at once: growth when the change adds memory overall (a hinge into a leak may sit on a tiny drop).
-  else grows = (c.zLevel >= 0 || c.size > 0) && (slopeUp || levelUp);
+  // Both at once: a bend into a leak may sit on a drop too small to matter (under a tenth of what the change
+  // adds); a larger drop is a restart or reclaim, whatever regrows after it.
+  else grows = (c.zLevel >= 0 || -c.jump < 0.1 * c.size) && (slopeUp || levelUp);
   return { grows, turnsUp: grows || steeper, slopeUp, levelUp };
 }
 
