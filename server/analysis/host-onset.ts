@@ -272,6 +272,22 @@ export function derivedSeries(host: HostData): Map<string, Series> {
   return out;
 }
 
+/**
+ * Whether a series moves too little to hold a material onset: a jump of the materiality floor, or growth
+ * of it in a day, moves the series by far more than a sixteenth of it within the window. Most of a host's
+ * small process groups and slab caches are such, and detection on them is skipped.
+ */
+function still(values: Float64Array, memTotal: number): boolean {
+  if (!(memTotal > 0)) return false;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return hi - lo < (MATERIAL_SHARE * memTotal) / 16;
+}
+
 /** Detection on each derived series of one host. */
 export function hostOnsets(host: HostData, options: HostOnsetOptions = {}): HostOnsets {
   const series = new Map<string, SeriesAnalysis>();
@@ -284,7 +300,7 @@ export function hostOnsets(host: HostData, options: HostOnsetOptions = {}): Host
       firstTs = Math.min(firstTs, s.ts[0]!);
       lastTs = Math.max(lastTs, s.ts[s.ts.length - 1]!);
     }
-    if (options.detectOn && !options.detectOn(key)) {
+    if ((options.detectOn && !options.detectOn(key)) || still(s.values, memTotal)) {
       series.set(key, { series: s, fit: null, onsets: [] });
       continue;
     }
