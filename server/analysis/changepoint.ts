@@ -98,8 +98,19 @@ for (let i = 0; i < PHASE_STEPS; i++) {
   COS_TABLE[i] = Math.cos((2 * Math.PI * i) / PHASE_STEPS);
 }
 
+// Whole milliseconds within this of zero: `ts / DAY` cannot round across a day boundary, so the day floor
+// and the remainder below are exact.
+const EXACT_MS = 2 ** 50;
+
+/** Second of the day of `ts`. */
 function phaseIndex(ts: number): number {
-  const p = Math.floor((((ts % DAY) + DAY) % DAY) / 1000);
+  // A floating remainder is a library call; whole milliseconds (the usual timestamps) get the same
+  // remainder exactly from the day floor.
+  const r =
+    Number.isInteger(ts) && Math.abs(ts) <= EXACT_MS
+      ? ts - Math.floor(ts / DAY) * DAY
+      : ((ts % DAY) + DAY) % DAY;
+  const p = Math.floor(r / 1000);
   return p >= PHASE_STEPS ? 0 : p;
 }
 
@@ -118,21 +129,23 @@ export function seasonalAt(c: Float64Array | null, ts: number): number {
 
 /** Cumulative weighted sums of 1, t, t², y, y², t·y: any segment's line fit in O(1). */
 class Sums {
-  readonly w: Float64Array;
-  readonly t: Float64Array;
-  readonly tt: Float64Array;
-  readonly y: Float64Array;
-  readonly yy: Float64Array;
-  readonly ty: Float64Array;
-  constructor(n: number) {
-    this.w = new Float64Array(n + 1);
-    this.t = new Float64Array(n + 1);
-    this.tt = new Float64Array(n + 1);
-    this.y = new Float64Array(n + 1);
-    this.yy = new Float64Array(n + 1);
-    this.ty = new Float64Array(n + 1);
-  }
+  w = new Float64Array(1);
+  t = new Float64Array(1);
+  tt = new Float64Array(1);
+  y = new Float64Array(1);
+  yy = new Float64Array(1);
+  ty = new Float64Array(1);
+  /** Sums of points [0, n) (entry 0 is the empty prefix); the arrays are kept for the next series. */
   fill(t: Float64Array, y: Float64Array, w: Float64Array | null, n: number): void {
+    if (this.w.length < n + 1) {
+      const size = Math.max(n + 1, 2 * this.w.length);
+      this.w = new Float64Array(size);
+      this.t = new Float64Array(size);
+      this.tt = new Float64Array(size);
+      this.y = new Float64Array(size);
+      this.yy = new Float64Array(size);
+      this.ty = new Float64Array(size);
+    }
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
@@ -202,6 +215,62 @@ function cost(s: Sums, a: number, b: number): number {
   return lineFit(s, a, b, scratchFit).rss;
 }
 
+/** `lineFit`'s residual sum of squares from the sums of one piece of `len` points and weight `n`. */
+function pieceRss(
+  len: number,
+  n: number,
+  st: number,
+  stt: number,
+  sy: number,
+  syy: number,
+  sty: number,
+): number {
+  if (n <= 0) return 0;
+  const sxx = stt - (st * st) / n;
+  const sxy = sty - (st * sy) / n;
+  const syyc = syy - (sy * sy) / n;
+  const slope = len >= 3 && sxx > 1e-12 ? sxy / sxx : 0;
+  return Math.max(0, syyc - slope * sxy);
+}
+
+// Costs of the two sides of each split position (see `splitCosts`), grown on demand.
+let leftCost = new Float64Array(0);
+let rightCost = new Float64Array(0);
+
+/**
+ * Line costs of [a, k) into `leftCost[k]` (when `left`) and of [k, b) into `rightCost[k]` (when `right`), for
+ * every k in (a, b): one pass that reads each position's cumulative sums once for both sides.
+ */
+function splitCosts(s: Sums, a: number, b: number, left = true, right = true): void {
+  if (leftCost.length < b + 1) {
+    leftCost = new Float64Array(2 * b + 2);
+    rightCost = new Float64Array(2 * b + 2);
+  }
+  const { w, t, tt, y, yy, ty } = s;
+  const wa = w[a]!;
+  const ta = t[a]!;
+  const tta = tt[a]!;
+  const ya = y[a]!;
+  const yya = yy[a]!;
+  const tya = ty[a]!;
+  const wb = w[b]!;
+  const tb = t[b]!;
+  const ttb = tt[b]!;
+  const yb = y[b]!;
+  const yyb = yy[b]!;
+  const tyb = ty[b]!;
+  for (let k = a + 1; k < b; k++) {
+    const wk = w[k]!;
+    const tk = t[k]!;
+    const ttk = tt[k]!;
+    const yk = y[k]!;
+    const yyk = yy[k]!;
+    const tyk = ty[k]!;
+    if (left) leftCost[k] = pieceRss(k - a, wk - wa, tk - ta, ttk - tta, yk - ya, yyk - yya, tyk - tya);
+    if (right) rightCost[k] = pieceRss(b - k, wb - wk, tb - tk, ttb - ttk, yb - yk, yyb - yyk, tyb - tyk);
+  }
+}
+
 /**
  * Continuous hinge on [a, b): y = c0 + c1 t + c2 (t - t_k)+. RSS from the cumulative sums and a 3×3 solve.
  */
@@ -244,29 +313,75 @@ function hingeCost(s: Sums, tArr: Float64Array, a: number, k: number, b: number)
 
 // ---------- robust statistics ----------
 
-/** k-th smallest of a[0..n) (reorders a). */
+// The (k-1)-th smallest value of the last `select` (the largest of a[0..k)), or -Infinity when k is 0.
+let selectedBelow = -Infinity;
+
+/** Largest of a[from..to), or -Infinity when empty. */
+function maxOf(a: Float64Array, from: number, to: number): number {
+  let m = -Infinity;
+  for (let i = from; i < to; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/**
+ * k-th smallest of a[0..n); reorders a so that a[0..k) holds the k smaller values, and leaves the largest
+ * of those in `selectedBelow`. Quickselect with a median-of-three pivot and branch-free partitions: each
+ * value is swapped into place and the boundary moves by the comparison as a number (a conditional would
+ * compile to a branch), so the cost does not depend on how predictable the comparisons are.
+ */
 function select(a: Float64Array, n: number, k: number): number {
   let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const tmp = a[i]!;
-        a[i] = a[j]!;
-        a[j] = tmp;
-        i++;
-        j--;
-      }
+  let hi = n;
+  // Values leave the range [lo, hi) in blocks below it, each no smaller than the ones before: the largest
+  // value below the range is in the last block, a[block..lo).
+  let block = 0;
+  while (hi - lo > 16) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >> 1]!;
+    const z = a[hi - 1]!;
+    const p = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    // Values below the pivot to the front.
+    let s = lo;
+    for (let i = lo; i < hi; i++) {
+      const v = a[i]!;
+      a[i] = a[s]!;
+      a[s] = v;
+      s += Number(v < p);
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
+    if (k < s) {
+      hi = s;
+      continue;
+    }
+    if (s > lo) {
+      block = lo;
+      lo = s;
+      continue;
+    }
+    // Nothing below the pivot: split off the values equal to it, so ties cannot stall the search.
+    let e = s;
+    for (let i = s; i < hi; i++) {
+      const v = a[i]!;
+      a[i] = a[e]!;
+      a[e] = v;
+      e += Number(v <= p);
+    }
+    if (k < e) {
+      selectedBelow = k > lo ? p : maxOf(a, block, lo);
+      return p;
+    }
+    block = lo;
+    lo = e;
   }
+  for (let i = lo + 1; i < hi; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= lo && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+  selectedBelow = k > lo ? a[k - 1]! : maxOf(a, block, lo);
   return a[k]!;
 }
 
@@ -274,25 +389,21 @@ function median(a: Float64Array, n: number): number {
   if (n === 0) return 0;
   const hi = select(a, n, n >> 1);
   if (n % 2 === 1) return hi;
-  let lo = -Infinity;
-  for (let i = 0; i < n >> 1; i++) if (a[i]! > lo) lo = a[i]!;
-  return (lo + hi) / 2;
+  return (selectedBelow + hi) / 2;
 }
 
 /** Robust scale of a[0..n) (reorders a): MAD, or the mean absolute deviation when over half the values tie. */
 function robustScale(a: Float64Array, n: number): number {
   if (n === 0) return 0;
   const m = median(a, n);
-  let mean = 0;
-  for (let i = 0; i < n; i++) {
-    const d = Math.abs(a[i]! - m);
-    a[i] = d;
-    mean += d;
-  }
-  mean /= n;
+  for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]! - m);
   const mad = median(a, n) * MAD_TO_SIGMA;
+  if (mad > 0) return mad;
   // Quantised or mostly flat series have MAD 0; the mean deviation (×1.2533 for Gaussian) still sees noise.
-  return mad > 0 ? mad : mean * 1.2533;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += a[i]!;
+  mean /= n;
+  return mean * 1.2533;
 }
 
 interface NoiseScale {
@@ -302,18 +413,25 @@ interface NoiseScale {
   kappa: number;
 }
 
+// The differences, and their sums and differences at lag 1, that `noiseScale` ranks.
+const diffs = {
+  d: new Float64Array(NOISE_SAMPLES),
+  u: new Float64Array(NOISE_SAMPLES),
+  v: new Float64Array(NOISE_SAMPLES),
+};
+
 /**
  * Noise from first differences: their robust scale gives sqrt(2 (1 - rho)) sigma, and their lag-1
  * correlation (Gnanadesikan–Kettenring, from robust scales of sums and differences) is (rho - 1) / 2.
  */
-function noiseScale(z: Float64Array, n: number, work: Float64Array): NoiseScale {
+function noiseScale(z: Float64Array, n: number): NoiseScale {
   if (n < 4) return { sigma: 0, rho: 0, kappa: 1 };
   // Up to 1,024 evenly spread differences: the scale is then known to a few per cent, at a fixed cost.
   const k = Math.min(n - 2, NOISE_SAMPLES);
   const step = (n - 2) / k;
-  const d = work.subarray(0, k);
-  const u = work.subarray(k, 2 * k);
-  const v = work.subarray(2 * k, 3 * k);
+  const d = diffs.d;
+  const u = diffs.u;
+  const v = diffs.v;
   for (let j = 0; j < k; j++) {
     const i = 1 + Math.floor(j * step);
     const d1 = z[i + 1]! - z[i]!;
@@ -364,20 +482,171 @@ export function solve(A: Float64Array, b: Float64Array, k: number): boolean {
   return true;
 }
 
+/**
+ * `solve` for a 4×4 system, unrolled into locals: the same pivots and the same operations in the same
+ * order, so the same solution to the last bit. Entries left of the diagonal are not read once their
+ * column is done, so swaps and elimination skip them. A is left as it was, and so is b when there is no
+ * solution. The joint search with the daily cycle solves one such system per trial split.
+ */
+function solve4(A: Float64Array, b: Float64Array): boolean {
+  // Column 0's pivot (the first row holding its largest entry) is known before elimination: its row and
+  // the first are loaded swapped.
+  let p = 0;
+  let big = Math.abs(A[0]!);
+  for (let r = 1; r < 4; r++) {
+    if (Math.abs(A[4 * r]!) > big) {
+      p = r;
+      big = Math.abs(A[4 * r]!);
+    }
+  }
+  if (big < 1e-12) return false;
+  const r1 = p === 1 ? 0 : 1;
+  const r2 = p === 2 ? 0 : 2;
+  const r3 = p === 3 ? 0 : 3;
+  const a00 = A[4 * p]!;
+  const a01 = A[4 * p + 1]!;
+  const a02 = A[4 * p + 2]!;
+  const a03 = A[4 * p + 3]!;
+  const b0 = b[p]!;
+  let a11 = A[4 * r1 + 1]!;
+  let a12 = A[4 * r1 + 2]!;
+  let a13 = A[4 * r1 + 3]!;
+  let b1 = b[r1]!;
+  let a21 = A[4 * r2 + 1]!;
+  let a22 = A[4 * r2 + 2]!;
+  let a23 = A[4 * r2 + 3]!;
+  let b2 = b[r2]!;
+  let a31 = A[4 * r3 + 1]!;
+  let a32 = A[4 * r3 + 2]!;
+  let a33 = A[4 * r3 + 3]!;
+  let b3 = b[r3]!;
+  let tmp: number;
+  let f = A[4 * r1]! / a00;
+  if (f !== 0) {
+    a11 -= f * a01;
+    a12 -= f * a02;
+    a13 -= f * a03;
+    b1 -= f * b0;
+  }
+  f = A[4 * r2]! / a00;
+  if (f !== 0) {
+    a21 -= f * a01;
+    a22 -= f * a02;
+    a23 -= f * a03;
+    b2 -= f * b0;
+  }
+  f = A[4 * r3]! / a00;
+  if (f !== 0) {
+    a31 -= f * a01;
+    a32 -= f * a02;
+    a33 -= f * a03;
+    b3 -= f * b0;
+  }
+  // Column 1.
+  p = 1;
+  big = Math.abs(a11);
+  if (Math.abs(a21) > big) {
+    p = 2;
+    big = Math.abs(a21);
+  }
+  if (Math.abs(a31) > big) {
+    p = 3;
+    big = Math.abs(a31);
+  }
+  if (big < 1e-12) return false;
+  if (p === 2) {
+    tmp = a11;
+    a11 = a21;
+    a21 = tmp;
+    tmp = a12;
+    a12 = a22;
+    a22 = tmp;
+    tmp = a13;
+    a13 = a23;
+    a23 = tmp;
+    tmp = b1;
+    b1 = b2;
+    b2 = tmp;
+  } else if (p === 3) {
+    tmp = a11;
+    a11 = a31;
+    a31 = tmp;
+    tmp = a12;
+    a12 = a32;
+    a32 = tmp;
+    tmp = a13;
+    a13 = a33;
+    a33 = tmp;
+    tmp = b1;
+    b1 = b3;
+    b3 = tmp;
+  }
+  f = a21 / a11;
+  if (f !== 0) {
+    a22 -= f * a12;
+    a23 -= f * a13;
+    b2 -= f * b1;
+  }
+  f = a31 / a11;
+  if (f !== 0) {
+    a32 -= f * a12;
+    a33 -= f * a13;
+    b3 -= f * b1;
+  }
+  // Column 2.
+  big = Math.abs(a22);
+  if (Math.abs(a32) > big) {
+    big = Math.abs(a32);
+    tmp = a22;
+    a22 = a32;
+    a32 = tmp;
+    tmp = a23;
+    a23 = a33;
+    a33 = tmp;
+    tmp = b2;
+    b2 = b3;
+    b3 = tmp;
+  }
+  if (big < 1e-12) return false;
+  f = a32 / a22;
+  if (f !== 0) {
+    a33 -= f * a23;
+    b3 -= f * b2;
+  }
+  // Column 3, then back-substitution.
+  if (Math.abs(a33) < 1e-12) return false;
+  b3 = b3 / a33;
+  b2 = (b2 - a23 * b3) / a22;
+  b1 = (b1 - a12 * b2 - a13 * b3) / a11;
+  b[0] = (b0 - a01 * b1 - a02 * b2 - a03 * b3) / a00;
+  b[1] = b1;
+  b[2] = b2;
+  b[3] = b3;
+  return true;
+}
+
 // ---------- search ----------
 
-/** Binary segmentation proposals on [0, m) whose split gain exceeds `threshold`. */
+/**
+ * Binary segmentation proposals on [0, m) whose split gain exceeds `threshold`.
+ *
+ * Splitting [a, b) at c leaves half of each part's scan known: [a, c) splits at k into [a, k), already in
+ * `leftCost[k]` from the scan of [a, b), and [k, c); likewise [c, b) keeps `rightCost`. Scans only write
+ * inside their own segment and the pending segments are disjoint, so those entries wait intact.
+ */
 function propose(s: Sums, m: number, threshold: number): number[] {
   const found: number[] = [];
-  const stack: [number, number][] = [[0, m]];
+  // Segments to scan: start, end, and whether their left and right costs still need computing.
+  const stack: [number, number, boolean, boolean][] = [[0, m, true, true]];
   while (stack.length > 0 && found.length < MAX_PROPOSALS) {
-    const [a, b] = stack.pop()!;
+    const [a, b, left, right] = stack.pop()!;
     if (b - a < 2) continue;
     const whole = cost(s, a, b);
     let best = -1;
     let bestGain = threshold;
+    splitCosts(s, a, b, left, right);
     for (let k = a + 1; k < b; k++) {
-      const gain = whole - cost(s, a, k) - cost(s, k, b);
+      const gain = whole - leftCost[k]! - rightCost[k]!;
       if (gain > bestGain) {
         bestGain = gain;
         best = k;
@@ -385,17 +654,20 @@ function propose(s: Sums, m: number, threshold: number): number[] {
     }
     if (best < 0) continue;
     found.push(best);
-    stack.push([a, best], [best, b]);
+    stack.push([a, best, false, true], [best, b, true, false]);
   }
   return found.sort((x, y) => x - y);
 }
+
+// Best cost up to each position, and the position before it (at most MAX_PROPOSALS + 2 positions).
+const partition = { f: new Float64Array(MAX_PROPOSALS + 2), back: new Int32Array(MAX_PROPOSALS + 2) };
 
 /** Exact optimal partitioning restricted to the proposed positions. */
 function optimalPartition(s: Sums, m: number, proposals: number[], beta: number): number[] {
   const pos = [0, ...proposals, m];
   const k = pos.length;
-  const f = new Float64Array(k);
-  const back = new Int32Array(k);
+  const f = partition.f;
+  const back = partition.back;
   f[0] = -beta;
   for (let j = 1; j < k; j++) {
     let best = Infinity;
@@ -422,8 +694,9 @@ function polish(s: Sums, m: number, cps: number[]): void {
     const b = c === cps.length - 1 ? m : cps[c + 1]!;
     let best = cps[c]!;
     let bestCost = Infinity;
+    splitCosts(s, a, b);
     for (let k = a + 1; k < b; k++) {
-      const v = cost(s, a, k) + cost(s, k, b);
+      const v = leftCost[k]! + rightCost[k]!;
       if (v < bestCost) {
         bestCost = v;
         best = k;
@@ -437,6 +710,8 @@ function polish(s: Sums, m: number, cps: number[]): void {
 
 interface Binned {
   m: number;
+  /** Points a full cell holds. */
+  perCell: number;
   /** Mean epoch ms of each cell, and hours since the first point. */
   ts: Float64Array;
   t: Float64Array;
@@ -465,6 +740,20 @@ function smallMedian(a: Float64Array, n: number): number {
   return n % 2 === 1 ? a[n >> 1]! : (a[(n >> 1) - 1]! + a[n >> 1]!) / 2;
 }
 
+// The cells of the series being analysed, kept for the next series.
+const cells: Binned = {
+  m: 0,
+  perCell: 1,
+  ts: new Float64Array(0),
+  t: new Float64Array(0),
+  y: new Float64Array(0),
+  w: new Float64Array(0),
+  start: new Int32Array(0),
+  end: new Int32Array(0),
+  x: new Float64Array(0),
+};
+
+/** Bins the series into `cells` (overwriting the previous series' cells). */
 function binSeries(ts: Float64Array, y: Float64Array, n: number, work: Float64Array): Binned {
   // The typical spacing, from up to 256 evenly spread differences: cheap, and gaps do not move it.
   const stride = Math.max(1, Math.floor((n - 1) / 256));
@@ -475,16 +764,19 @@ function binSeries(ts: Float64Array, y: Float64Array, n: number, work: Float64Ar
   const width = g * dt;
   const t0 = ts[0]!;
   const cap = Math.min(n, Math.ceil((ts[n - 1]! - t0) / width) + 1);
-  const b: Binned = {
-    m: 0,
-    ts: new Float64Array(cap),
-    t: new Float64Array(cap),
-    y: new Float64Array(cap),
-    w: new Float64Array(cap),
-    start: new Int32Array(cap),
-    end: new Int32Array(cap),
-    x: new Float64Array(4 * cap),
-  };
+  const b = cells;
+  b.m = 0;
+  b.perCell = g;
+  if (b.ts.length < cap) {
+    const size = Math.max(cap, 2 * b.ts.length);
+    b.ts = new Float64Array(size);
+    b.t = new Float64Array(size);
+    b.y = new Float64Array(size);
+    b.w = new Float64Array(size);
+    b.start = new Int32Array(size);
+    b.end = new Int32Array(size);
+    b.x = new Float64Array(4 * size);
+  }
   let i = 0;
   while (i < n && b.m < cap) {
     const limit = t0 + (Math.floor((ts[i]! - t0) / width) + 1) * width;
@@ -517,62 +809,133 @@ function binSeries(ts: Float64Array, y: Float64Array, n: number, work: Float64Ar
   return b;
 }
 
+// The normal matrix of `seasonalGivenSegments`, kept between series.
+const normal = new Float64Array(16);
+
 /**
  * The daily cycle jointly with the given segmentation (Frisch–Waugh: regress what each segment's line
  * leaves of the values on what it leaves of the harmonics). Returns the coefficients.
  */
 function seasonalGivenSegments(b: Binned, cps: number[]): Float64Array {
-  const A = new Float64Array(16);
-  const rhs = new Float64Array(4);
-  const mean = new Float64Array(5);
-  const slope = new Float64Array(5);
-  const r = new Float64Array(5);
+  // Upper triangle of the normal matrix and the right-hand side, summed over segments.
+  let a00 = 0;
+  let a01 = 0;
+  let a02 = 0;
+  let a03 = 0;
+  let a11 = 0;
+  let a12 = 0;
+  let a13 = 0;
+  let a22 = 0;
+  let a23 = 0;
+  let a33 = 0;
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  const { w, t, y, x } = b;
   const bounds = [0, ...cps, b.m];
   for (let s = 0; s + 1 < bounds.length; s++) {
     const lo = bounds[s]!;
     const hi = bounds[s + 1]!;
+    // Weighted sums of the value (y) and the harmonics (h0-h3), plain (m) and times t (k).
     let sw = 0;
     let st = 0;
     let stt = 0;
-    mean.fill(0);
-    slope.fill(0);
+    let my = 0;
+    let ky = 0;
+    let m0 = 0;
+    let k0 = 0;
+    let m1 = 0;
+    let k1 = 0;
+    let m2 = 0;
+    let k2 = 0;
+    let m3 = 0;
+    let k3 = 0;
     for (let i = lo; i < hi; i++) {
-      const w = b.w[i]!;
-      const t = b.t[i]!;
-      sw += w;
-      st += w * t;
-      stt += w * t * t;
-      mean[0] = mean[0]! + w * b.y[i]!;
-      slope[0] = slope[0]! + w * t * b.y[i]!;
-      for (let v = 1; v < 5; v++) {
-        const xv = b.x[4 * i + v - 1]!;
-        mean[v] = mean[v]! + w * xv;
-        slope[v] = slope[v]! + w * t * xv;
-      }
+      const wi = w[i]!;
+      const ti = t[i]!;
+      const wt = wi * ti;
+      const yi = y[i]!;
+      const h0 = x[4 * i]!;
+      const h1 = x[4 * i + 1]!;
+      const h2 = x[4 * i + 2]!;
+      const h3 = x[4 * i + 3]!;
+      sw += wi;
+      st += wt;
+      stt += wt * ti;
+      my += wi * yi;
+      ky += wt * yi;
+      m0 += wi * h0;
+      k0 += wt * h0;
+      m1 += wi * h1;
+      k1 += wt * h1;
+      m2 += wi * h2;
+      k2 += wt * h2;
+      m3 += wi * h3;
+      k3 += wt * h3;
     }
     if (sw <= 0) continue;
+    // Each vector's own line on the segment: slope (k) and mean (m).
     const tm = st / sw;
     const sxx = stt - st * tm;
-    for (let v = 0; v < 5; v++) {
-      const sv = mean[v]!;
-      slope[v] = hi - lo >= 3 && sxx > 1e-12 ? (slope[v]! - tm * sv) / sxx : 0;
-      mean[v] = sv / sw;
-    }
+    const sloped = hi - lo >= 3 && sxx > 1e-12;
+    ky = sloped ? (ky - tm * my) / sxx : 0;
+    k0 = sloped ? (k0 - tm * m0) / sxx : 0;
+    k1 = sloped ? (k1 - tm * m1) / sxx : 0;
+    k2 = sloped ? (k2 - tm * m2) / sxx : 0;
+    k3 = sloped ? (k3 - tm * m3) / sxx : 0;
+    my /= sw;
+    m0 /= sw;
+    m1 /= sw;
+    m2 /= sw;
+    m3 /= sw;
     for (let i = lo; i < hi; i++) {
-      const w = b.w[i]!;
-      const dt = b.t[i]! - tm;
-      r[0] = b.y[i]! - mean[0]! - slope[0]! * dt;
-      for (let v = 1; v < 5; v++) r[v] = b.x[4 * i + v - 1]! - mean[v]! - slope[v]! * dt;
-      for (let u = 0; u < 4; u++) {
-        const ru = w * r[u + 1]!;
-        rhs[u] = rhs[u]! + ru * r[0]!;
-        for (let v = u; v < 4; v++) A[4 * u + v] = A[4 * u + v]! + ru * r[v + 1]!;
-      }
+      const wi = w[i]!;
+      const dt = t[i]! - tm;
+      const ey = y[i]! - my - ky * dt;
+      const e0 = x[4 * i]! - m0 - k0 * dt;
+      const e1 = x[4 * i + 1]! - m1 - k1 * dt;
+      const e2 = x[4 * i + 2]! - m2 - k2 * dt;
+      const e3 = x[4 * i + 3]! - m3 - k3 * dt;
+      const w0 = wi * e0;
+      const w1 = wi * e1;
+      const w2 = wi * e2;
+      const w3 = wi * e3;
+      r0 += w0 * ey;
+      a00 += w0 * e0;
+      a01 += w0 * e1;
+      a02 += w0 * e2;
+      a03 += w0 * e3;
+      r1 += w1 * ey;
+      a11 += w1 * e1;
+      a12 += w1 * e2;
+      a13 += w1 * e3;
+      r2 += w2 * ey;
+      a22 += w2 * e2;
+      a23 += w2 * e3;
+      r3 += w3 * ey;
+      a33 += w3 * e3;
     }
   }
-  for (let u = 0; u < 4; u++) for (let v = 0; v < u; v++) A[4 * u + v] = A[4 * v + u]!;
-  const coef = rhs.slice();
-  return solve(A, coef, 4) ? coef : new Float64Array(4);
+  const A = normal;
+  A[0] = a00;
+  A[1] = a01;
+  A[2] = a02;
+  A[3] = a03;
+  A[4] = a01;
+  A[5] = a11;
+  A[6] = a12;
+  A[7] = a13;
+  A[8] = a02;
+  A[9] = a12;
+  A[10] = a22;
+  A[11] = a23;
+  A[12] = a03;
+  A[13] = a13;
+  A[14] = a23;
+  A[15] = a33;
+  const coef = Float64Array.of(r0, r1, r2, r3);
+  return solve4(A, coef) ? coef : new Float64Array(4);
 }
 
 interface Classified {
@@ -643,63 +1006,72 @@ function isSpike(
 
 // ---------- joint search with the daily cycle, on coarse cells ----------
 
-// Upper-triangle index of a symmetric 5×5 matrix over (value, four harmonics).
-const SYM = [0, 1, 2, 3, 4, 1, 5, 6, 7, 8, 2, 6, 9, 10, 11, 3, 7, 10, 12, 13, 4, 8, 11, 13, 14];
+// Cross products of the five vectors (value, four harmonics) are kept as the upper triangle of their
+// symmetric 5×5 matrix, row by row: pairs (0,0) … (0,4) are entries 0-4, (1,1) … (1,4) are 5-8, (2,2) …
+// (2,4) are 9-11, (3,3) and (3,4) are 12 and 13, (4,4) is 14.
 // Cells of the joint search: the cycle only needs the broad shape of the trend.
 const COARSE_CELLS = 64;
 
 /** Cumulative sums for segments plus a global daily cycle: any segmentation's exact fit in O(segments). */
 class JointSums {
-  readonly m: number;
-  readonly w: Float64Array;
-  readonly t: Float64Array;
-  readonly tt: Float64Array;
+  m = 0;
+  // Sized for the coarse search (at most COARSE_CELLS cells), allocated once.
+  readonly w = new Float64Array(COARSE_CELLS + 1);
+  readonly t = new Float64Array(COARSE_CELLS + 1);
+  readonly tt = new Float64Array(COARSE_CELLS + 1);
   /** Per vector (value, 4 harmonics): Σv and Σt·v; per pair: Σu·v. Row i of each starts at i × width. */
-  readonly v: Float64Array;
-  readonly tv: Float64Array;
-  readonly uv: Float64Array;
-  constructor(t: Float64Array, w: Float64Array, vec: Float64Array, m: number) {
+  readonly v = new Float64Array(5 * (COARSE_CELLS + 1));
+  readonly tv = new Float64Array(5 * (COARSE_CELLS + 1));
+  readonly uv = new Float64Array(15 * (COARSE_CELLS + 1));
+  private readonly sum = new Float64Array(5);
+  private readonly sumT = new Float64Array(5);
+  /** Sums of cells [0, m) with times `t`, weights `w` and five values per cell in `vec`. */
+  fill(t: Float64Array, w: Float64Array, vec: Float64Array, m: number): void {
     this.m = m;
-    this.w = new Float64Array(m + 1);
-    this.t = new Float64Array(m + 1);
-    this.tt = new Float64Array(m + 1);
-    this.v = new Float64Array(5 * (m + 1));
-    this.tv = new Float64Array(5 * (m + 1));
-    this.uv = new Float64Array(15 * (m + 1));
     for (let i = 0; i < m; i++) {
       const wi = w[i]!;
       const ti = t[i]!;
       this.w[i + 1] = this.w[i]! + wi;
       this.t[i + 1] = this.t[i]! + wi * ti;
       this.tt[i + 1] = this.tt[i]! + wi * ti * ti;
+      // Pairs in upper-triangle order.
+      let k = 0;
       for (let u = 0; u < 5; u++) {
         const xu = vec[5 * i + u]!;
         this.v[5 * (i + 1) + u] = this.v[5 * i + u]! + wi * xu;
         this.tv[5 * (i + 1) + u] = this.tv[5 * i + u]! + wi * ti * xu;
-        for (let q = u; q < 5; q++)
-          this.uv[15 * (i + 1) + SYM[5 * u + q]!] =
-            this.uv[15 * i + SYM[5 * u + q]!]! + wi * xu * vec[5 * i + q]!;
+        for (let q = u; q < 5; q++, k++)
+          this.uv[15 * (i + 1) + k] = this.uv[15 * i + k]! + wi * xu * vec[5 * i + q]!;
       }
     }
   }
 
-  /** Adds `sign` × the cross products that [a, b)'s own line leaves, into `out` (15 entries). */
-  addSegment(a: number, b: number, sign: number, out: Float64Array): void {
+  /** Writes the cross products that [a, b)'s own line leaves into `out[at..at + 15)`. */
+  segment(a: number, b: number, out: Float64Array, at: number): void {
     const n = this.w[b]! - this.w[a]!;
-    if (n <= 0) return;
+    if (n <= 0) {
+      out.fill(0, at, at + 15);
+      return;
+    }
     const st = this.t[b]! - this.t[a]!;
     const sxx = this.tt[b]! - this.tt[a]! - (st * st) / n;
     const withSlope = b - a >= 3 && sxx > 1e-12;
+    // Each vector's sum and centred cross product with time, then the pairs in upper-triangle order.
+    const sum = this.sum;
+    const sumT = this.sumT;
     for (let u = 0; u < 5; u++) {
       const su = this.v[5 * b + u]! - this.v[5 * a + u]!;
-      const stu = this.tv[5 * b + u]! - this.tv[5 * a + u]! - (st * su) / n;
-      for (let q = u; q < 5; q++) {
-        const sq = this.v[5 * b + q]! - this.v[5 * a + q]!;
-        const stq = this.tv[5 * b + q]! - this.tv[5 * a + q]! - (st * sq) / n;
-        const k = SYM[5 * u + q]!;
-        let r = this.uv[15 * b + k]! - this.uv[15 * a + k]! - (su * sq) / n;
-        if (withSlope) r -= (stu * stq) / sxx;
-        out[k] = out[k]! + sign * r;
+      sum[u] = su;
+      sumT[u] = this.tv[5 * b + u]! - this.tv[5 * a + u]! - (st * su) / n;
+    }
+    let k = 0;
+    for (let u = 0; u < 5; u++) {
+      const su = sum[u]!;
+      const stu = sumT[u]!;
+      for (let q = u; q < 5; q++, k++) {
+        let r = this.uv[15 * b + k]! - this.uv[15 * a + k]! - (su * sum[q]!) / n;
+        if (withSlope) r -= (stu * sumT[q]!) / sxx;
+        out[at + k] = r;
       }
     }
   }
@@ -707,30 +1079,68 @@ class JointSums {
 
 /** Residual sum of squares of the value after the cycle, from the pooled cross products; the cycle in `coef`. */
 function jointRss(T: Float64Array, A: Float64Array, coef: Float64Array): number {
-  for (let u = 0; u < 4; u++) {
-    coef[u] = T[SYM[u + 1]!]!;
-    for (let q = 0; q < 4; q++) A[4 * u + q] = T[SYM[5 * (u + 1) + q + 1]!]!;
-  }
-  if (!solve(A, coef, 4)) {
+  // The harmonics' block of the pooled cross products (entries 5-14) and their products with the value (1-4).
+  coef[0] = T[1]!;
+  coef[1] = T[2]!;
+  coef[2] = T[3]!;
+  coef[3] = T[4]!;
+  A[0] = T[5]!;
+  A[1] = T[6]!;
+  A[2] = T[7]!;
+  A[3] = T[8]!;
+  A[4] = T[6]!;
+  A[5] = T[9]!;
+  A[6] = T[10]!;
+  A[7] = T[11]!;
+  A[8] = T[7]!;
+  A[9] = T[10]!;
+  A[10] = T[12]!;
+  A[11] = T[13]!;
+  A[12] = T[8]!;
+  A[13] = T[11]!;
+  A[14] = T[13]!;
+  A[15] = T[14]!;
+  if (!solve4(A, coef)) {
     coef.fill(0);
     return T[0]!;
   }
-  let fitted = 0;
-  for (let u = 0; u < 4; u++) fitted += coef[u]! * T[SYM[u + 1]!]!;
+  const fitted = coef[0]! * T[1]! + coef[1]! * T[2]! + coef[2]! * T[3]! + coef[3]! * T[4]!;
   return Math.max(0, T[0]! - fitted);
 }
+
+// Working arrays of the coarse search, sized for its largest case and kept between series.
+const coarse = {
+  /** Per coarse cell: time, weight, and the value with the four harmonics. */
+  t: new Float64Array(COARSE_CELLS),
+  w: new Float64Array(COARSE_CELLS),
+  vec: new Float64Array(5 * COARSE_CELLS),
+  J: new JointSums(),
+  /**
+   * Cross products of each current segment, at 15 × its start, and of the pieces either side of each
+   * split position k within its segment, at 15 × k.
+   */
+  whole: new Float64Array(15 * COARSE_CELLS),
+  before: new Float64Array(15 * COARSE_CELLS),
+  after: new Float64Array(15 * COARSE_CELLS),
+  /** The current segmentation's pooled cross products, a trial's, and the system they give. */
+  T: new Float64Array(15),
+  trial: new Float64Array(15),
+  A: new Float64Array(16),
+};
 
 /**
  * Greedy forward search of segments jointly with a global daily cycle on coarse cells: each step adds the
  * split that most lowers the exact joint residual, while the drop beats the BIC penalty. Returns the cycle
  * in the units of `values`.
+ *
+ * The pooled cross products of a segmentation are the sum of its segments' own (`JointSums.segment`), so
+ * a trial split of [a, e) at k is the current total minus [a, e)'s part plus those of [a, k) and [k, e).
+ * A segment's parts for all its split positions are kept until it is split, so each step only solves.
  */
 function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScale: number): Float64Array {
   const group = Math.max(1, Math.ceil(b.m / COARSE_CELLS));
   const mc = Math.ceil(b.m / group);
-  const t = new Float64Array(mc);
-  const w = new Float64Array(mc);
-  const vec = new Float64Array(5 * mc);
+  const { t, w, vec, J, whole, before, after, T, trial, A } = coarse;
   for (let c = 0; c < mc; c++) {
     let sw = 0;
     let st = 0;
@@ -754,12 +1164,14 @@ function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScal
     vec[5 * c + 4] = COS_TABLE[p2]!;
   }
   const beta = penaltyScale * PARAMS_PER_CHANGE * Math.log(mc) * kappa;
-  const J = new JointSums(t, w, vec, mc);
-  const T = new Float64Array(15);
-  const trial = new Float64Array(15);
-  const A = new Float64Array(16);
+  J.fill(t, w, vec, mc);
+  J.segment(0, mc, whole, 0);
+  for (let k = 1; k < mc; k++) {
+    J.segment(0, k, before, 15 * k);
+    J.segment(k, mc, after, 15 * k);
+  }
   const coef = new Float64Array(4);
-  J.addSegment(0, mc, 1, T);
+  for (let j = 0; j < 15; j++) T[j] = whole[j]!;
   const bounds = [0, mc];
   let current = jointRss(T, A, coef);
   for (let step = 0; step < MAX_PROPOSALS; step++) {
@@ -770,10 +1182,8 @@ function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScal
       const a = bounds[s]!;
       const e = bounds[s + 1]!;
       for (let k = a + 1; k < e; k++) {
-        trial.set(T);
-        J.addSegment(a, e, -1, trial);
-        J.addSegment(a, k, 1, trial);
-        J.addSegment(k, e, 1, trial);
+        for (let j = 0; j < 15; j++)
+          trial[j] = T[j]! - whole[15 * a + j]! + before[15 * k + j]! + after[15 * k + j]!;
         const r = jointRss(trial, A, coef);
         if (r < bestRss) {
           bestRss = r;
@@ -785,9 +1195,15 @@ function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScal
     if (best < 0) break;
     const a = bounds[seg]!;
     const e = bounds[seg + 1]!;
-    J.addSegment(a, e, -1, T);
-    J.addSegment(a, best, 1, T);
-    J.addSegment(best, e, 1, T);
+    for (let j = 0; j < 15; j++)
+      T[j] = T[j]! - whole[15 * a + j]! + before[15 * best + j]! + after[15 * best + j]!;
+    // [a, best) and [best, e) are the pieces of the split; inside them, the pieces reaching a or e stay.
+    for (let j = 0; j < 15; j++) {
+      whole[15 * a + j] = before[15 * best + j]!;
+      whole[15 * best + j] = after[15 * best + j]!;
+    }
+    for (let k = a + 1; k < best; k++) J.segment(k, best, after, 15 * k);
+    for (let k = best + 1; k < e; k++) J.segment(best, k, before, 15 * k);
     bounds.splice(seg + 1, 0, best);
     current = bestRss;
   }
@@ -795,11 +1211,31 @@ function coarseCycle(b: Binned, values: Float64Array, kappa: number, penaltyScal
   return coef;
 }
 
-// Scratch buffer grown on demand: detection runs on thousands of series and should not allocate per point.
+// Scratch buffers grown on demand: detection runs on thousands of series and should not allocate per point.
 let work = new Float64Array(0);
 function workBuffer(n: number): Float64Array {
   if (work.length < 3 * n + 8) work = new Float64Array(3 * n + 8);
   return work;
+}
+
+/** Per-series arrays of detection, each kept for the next series. */
+const scratch = {
+  /** Standardised cells of the plain fit and of the fit with the cycle, and their sums. */
+  z: new Float64Array(0),
+  cz: new Float64Array(0),
+  sums: new Sums(),
+  cSums: new Sums(),
+  /** What the segments leave of the cells. */
+  residual: new Float64Array(0),
+  /** Hours and standardised values at full resolution, and their sums. */
+  t: new Float64Array(0),
+  zr: new Float64Array(0),
+  raw: new Sums(),
+};
+
+/** `a`, or a larger array when it holds fewer than `n` entries. */
+function grown(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  return a.length >= n ? a : new Float64Array(Math.max(n, 2 * a.length));
 }
 
 interface BinFit {
@@ -819,8 +1255,18 @@ function segmentCells(
 ): BinFit {
   const m = b.m;
   const wk = workBuffer(m);
-  for (let i = 0; i < m; i++) z[i] = b.y[i]! - (coef === null ? 0 : seasonalAt(coef, b.ts[i]!));
-  const noise = noiseScale(z, m, wk);
+  if (coef === null) for (let i = 0; i < m; i++) z[i] = b.y[i]!;
+  else {
+    // `seasonalAt` of each cell, from the harmonics kept with the cells.
+    const c0 = coef[0]!;
+    const c1 = coef[1]!;
+    const c2 = coef[2]!;
+    const c3 = coef[3]!;
+    const x = b.x;
+    for (let i = 0; i < m; i++)
+      z[i] = b.y[i]! - (c0 * x[4 * i]! + c1 * x[4 * i + 1]! + c2 * x[4 * i + 2]! + c3 * x[4 * i + 3]!);
+  }
+  const noise = noiseScale(z, m);
   if (!(noise.sigma > 0)) return { cps: [], noise, centre: 0, beta: 0 };
   for (let i = 0; i < m; i++) wk[i] = z[i]!;
   const centre = median(wk, m);
@@ -835,13 +1281,13 @@ function segmentCells(
 
 /** Noise of what the segment lines leave of the standardised cells. */
 function residualNoise(sums: Sums, t: Float64Array, z: Float64Array, cps: number[], m: number): NoiseScale {
-  const r = new Float64Array(m);
+  const r = (scratch.residual = grown(scratch.residual, m));
   const bounds = [0, ...cps, m];
   for (let s = 0; s + 1 < bounds.length; s++) {
     const f = lineFit(sums, bounds[s]!, bounds[s + 1]!, scratchFit);
     for (let i = bounds[s]!; i < bounds[s + 1]!; i++) r[i] = z[i]! - f.mean - f.slope * (t[i]! - f.tMean);
   }
-  return noiseScale(r, m, workBuffer(m));
+  return noiseScale(r, m);
 }
 
 /**
@@ -873,8 +1319,8 @@ export function detectChanges(
   if (m < MIN_POINTS) return withOneSegment(none, ts, y, orig, n);
   const logM = Math.log(m);
   const penalty = (options.penaltyScale ?? 1) * PARAMS_PER_CHANGE * logM;
-  let z = new Float64Array(m);
-  let sums = new Sums(m);
+  let z = (scratch.z = grown(scratch.z, m));
+  let sums = scratch.sums;
   let coef: Float64Array | null = null;
   let fit = segmentCells(bins, null, sums, z, penalty);
   if (!(fit.noise.sigma > 0)) return withOneSegment(none, ts, y, orig, n);
@@ -892,8 +1338,8 @@ export function detectChanges(
     // search of segments and cycle on coarse cells, then settle the cycle given the fine segments.
     const left = residualNoise(sums, bins.t, z, plain.cps, m);
     // The cycle model works on its own sums, so the plain fit's stay as they are if it wins.
-    const cz = new Float64Array(m);
-    const cSums = new Sums(m);
+    const cz = (scratch.cz = grown(scratch.cz, m));
+    const cSums = scratch.cSums;
     for (let i = 0; i < m; i++) cz[i] = (bins.y[i]! - plain.centre) / plain.noise.sigma;
     let cycle = coarseCycle(bins, cz, left.kappa * left.sigma * left.sigma, options.penaltyScale ?? 1);
     for (let u = 0; u < 4; u++) cycle[u] = cycle[u]! * plain.noise.sigma;
@@ -950,19 +1396,27 @@ export function detectChanges(
     }
   }
 
-  // Full resolution: deseasonalised, standardised raw values with their own noise scale.
-  const t0 = ts[0]!;
-  const t = new Float64Array(n);
-  const zr = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    t[i] = (ts[i]! - t0) / HOUR;
-    zr[i] = y[i]! - seasonalAt(coef, ts[i]!);
+  // Full resolution: deseasonalised, standardised raw values with their own noise scale. When every cell
+  // is one point of full weight, those are the cells as the fit standardised them: its times, noise and sums.
+  const oneToOne = m === n && bins.perCell === 1;
+  let t = bins.t;
+  let rawNoise = noise;
+  let raw = sums;
+  if (!oneToOne) {
+    const t0 = ts[0]!;
+    t = scratch.t = grown(scratch.t, n);
+    const zr = (scratch.zr = grown(scratch.zr, n));
+    for (let i = 0; i < n; i++) {
+      t[i] = (ts[i]! - t0) / HOUR;
+      zr[i] = y[i]! - seasonalAt(coef, ts[i]!);
+    }
+    rawNoise = noiseScale(zr, n);
+    const rawSigma = rawNoise.sigma > 0 ? rawNoise.sigma : noise.sigma;
+    for (let i = 0; i < n; i++) zr[i] = (zr[i]! - centre) / rawSigma;
+    raw = scratch.raw;
+    raw.fill(t, zr, null, n);
   }
-  const rawNoise = noiseScale(zr, n, workBuffer(n));
   const rawSigma = rawNoise.sigma > 0 ? rawNoise.sigma : noise.sigma;
-  for (let i = 0; i < n; i++) zr[i] = (zr[i]! - centre) / rawSigma;
-  const raw = new Sums(n);
-  raw.fill(t, zr, null, n);
 
   const rawCps: number[] = cps.map((k) => bins.start[k]!);
   const intervals: [number, number][] = [];
