@@ -172,7 +172,9 @@ function sustained(fit: SeriesFit, i: number, transient: Uint8Array): boolean {
       const next = fit.changes[s - 1]!;
       const sudden = next.kind !== 'slope' && next.kind !== 'spike' && next.jump < 0;
       if (sudden && start <= peak / 2) break;
-      if (growthAt(next).turnsUp) own = false;
+      // The course ends where the series turns up again after falling from its peak; a rise in several
+      // pieces (a burst's ramp cut into steps) is one course.
+      if (growthAt(next).turnsUp && ownLast < ownPeak) own = false;
     }
     const end = seg.level + (seg.rate * (seg.endTs - seg.startTs)) / HOUR - base;
     for (const v of [start, end]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ChangePoint, detectChanges } from '../../server/analysis/changepoint.ts';
+import { type ChangePoint, type SeriesFit, detectChanges } from '../../server/analysis/changepoint.ts';
 import { growthAt, growthOnsets } from '../../server/analysis/host-onset.ts';
 import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
@@ -15,7 +15,75 @@ function burst(ts: number, at: number, size: number): number {
   return size * Math.exp(-(ts - at - ramp) / (3 * HOUR));
 }
 
+/**
+ * A fitted series by hand: `pieces` are [start hour, level at start (MiB), rate (MiB/h)], the first at
+ * hour 0, the last ending at `endHour`; each boundary is a change of the kind its jump and rates make it.
+ */
+function fitOf(
+  pieces: [number, number, number][],
+  endHour: number,
+  extra: Partial<SeriesFit> = {},
+): SeriesFit {
+  const at = (h: number) => T0 + h * HOUR;
+  const segments = pieces.map(([h, level, rate], i) => ({
+    start: 0,
+    end: 0,
+    startTs: at(h),
+    endTs: at(pieces[i + 1]?.[0] ?? endHour),
+    level: level * MIB,
+    rate: rate * MIB,
+  }));
+  const changes: ChangePoint[] = segments.slice(1).map((seg, i) => {
+    const before = segments[i]!;
+    const jump = seg.level - (before.level + (before.rate * (seg.startTs - before.startTs)) / HOUR);
+    const slope = seg.rate !== before.rate;
+    const level = Math.abs(jump) > MIB;
+    return {
+      index: 0,
+      ts: seg.startTs,
+      lo: seg.startTs,
+      hi: seg.startTs,
+      kind: slope && level ? 'both' : level ? 'level' : 'slope',
+      rateBefore: before.rate,
+      rateAfter: seg.rate,
+      jump,
+      size: jump + (seg.rate - before.rate) * ((seg.endTs - seg.startTs) / HOUR),
+      zSlope: slope ? Math.sign(seg.rate - before.rate) * 20 : 0,
+      zLevel: level ? Math.sign(jump) * 20 : 0,
+    };
+  });
+  return { changes, segments, sigma: MIB, rho: 0, seasonal: null, ...extra };
+}
+
 describe('growth onsets of one host', () => {
+  it('judges a burst whose rise the fit cut into steps as one course', () => {
+    // Near the window's end: a nightly burst rises in three fitted steps within a quarter of an hour, then
+    // drains at 130 and 94 MiB/h; two hours later about half of it is left.
+    const steps = 12;
+    const fit = fitOf(
+      [
+        [0, 220, 0],
+        [steps, 305, 0],
+        [steps + 1 / 12, 511, 0],
+        [steps + 2 / 12, 699, -129],
+        [steps + 1.25, 559, -94],
+      ],
+      steps + 2.25,
+    );
+    expect(growthOnsets(fit, 8192 * MIB)).toEqual([]);
+    // The same rise that then holds is an onset, at its first step.
+    const held = fitOf(
+      [
+        [0, 220, 0],
+        [steps, 305, 0],
+        [steps + 1 / 12, 511, 0],
+        [steps + 2 / 12, 699, 0],
+      ],
+      steps + 8,
+    );
+    expect(growthOnsets(held, 8192 * MIB).map((o) => o.ts)).toContain(T0 + steps * HOUR);
+  });
+
   it('calls a bend into growth on a tiny drop growth, and a drop the new trend does not win back none', () => {
     const bend: ChangePoint = {
       index: 0,
