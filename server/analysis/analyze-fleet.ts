@@ -12,6 +12,7 @@ import {
   type SeriesAnalysis,
   USED,
   derivedSeries,
+  holdersOf,
   hostOnsets,
 } from './host-onset.ts';
 
@@ -104,20 +105,6 @@ export function scansKey(key: string): boolean {
   return DETECT_ON.has(key) || key.startsWith('slab:') || key.startsWith('process:');
 }
 
-const SLAB_COMPONENTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'];
-const ANON = 'node_memory_AnonPages_bytes';
-
-/**
- * The scanned series that hold `key` (see `FleetOnsetOptions.related`): a process group's anonymous pages,
- * a slab cache's slab, every component's used memory. Not the series `key` holds: a component holds
- * many, each with its own chance onsets (a process group's daily turn, a restart's regrowth).
- */
-function holdersOf(key: string): string[] {
-  if (key.startsWith('slab:')) return [...SLAB_COMPONENTS, USED];
-  if (key.startsWith('process:')) return [ANON, USED];
-  return key === USED ? [] : [USED];
-}
-
 function growthResult(g: { bytes: number; share: number; ratePerHour: number; step: number }): GrowthResult {
   return { bytes: g.bytes, share: g.share, rate_per_hour: g.ratePerHour, step: g.step };
 }
@@ -177,6 +164,8 @@ export function combineHosts(
   for (const h of seen) for (const [key, sa] of h.series) if (sa.fit) keys.add(key);
   const onset = findFleetOnset(seen, window, {
     keys: [...keys],
+    // Only the series that hold the cluster's: a component holds many, each with its own chance onsets
+    // (a process group's daily turn, a restart's regrowth).
     related: holdersOf,
     ...options.fleet,
   });

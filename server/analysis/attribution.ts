@@ -7,12 +7,15 @@
 import { seasonalAt, solve } from './changepoint.ts';
 import type { FleetOnset } from './fleet-onset.ts';
 import {
+  ANON_PAGES,
   type HostOnsets,
   MEMORY_COMPONENTS,
   OTHER,
+  SLAB_PARTS,
   type SeriesAnalysis,
   UNACCOUNTED,
   USED,
+  holdersOf,
 } from './host-onset.ts';
 
 const HOUR = 3_600_000;
@@ -130,19 +133,15 @@ export function excessGrowth(sa: SeriesAnalysis, tau: number): Excess | null {
   return { total: step + rate * horizon, rate, step };
 }
 
-const ANON = 'node_memory_AnonPages_bytes';
-const SLAB_PARTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'];
-
 /**
- * The component that holds series `key`: itself, anonymous pages for a process group, for a slab cache
- * whichever of reclaimable and unreclaimable slab grew more; none for used memory.
+ * The component that holds series `key`: itself, or of the components among its holders (anonymous pages
+ * for a process group; reclaimable and unreclaimable slab for a slab cache) the one that grew most; none
+ * for used memory.
  */
 function holderOf(key: string, grew: (key: string) => number): string | null {
   if ((MEMORY_COMPONENTS as readonly string[]).includes(key)) return key;
-  if (key.startsWith('process:')) return ANON;
-  if (key.startsWith('slab:'))
-    return grew(SLAB_PARTS[0]!) >= grew(SLAB_PARTS[1]!) ? SLAB_PARTS[0]! : SLAB_PARTS[1]!;
-  return null;
+  const parts = holdersOf(key).filter((k) => k !== USED);
+  return parts.reduce<string | null>((a, k) => (a === null || grew(k) > grew(a) ? k : a), null);
 }
 
 function median(values: number[]): number {
@@ -268,20 +267,20 @@ function summarise(a: Attribution, onset: FleetOnset): string {
   const parts = [
     `${name} ${how} ${hostsPart} (${Math.round(top.share * 100)}% of the growth in used memory)`,
   ];
-  if (top.metric !== ANON) {
-    const anon = a.components.find((c) => c.metric === ANON);
+  if (top.metric !== ANON_PAGES) {
+    const anon = a.components.find((c) => c.metric === ANON_PAGES);
     if (anon && Math.abs(anon.share) < FLAT_SHARE) parts.push('process memory flat');
   }
-  if (top.metric === 'node_memory_SReclaimable_bytes' || top.metric === 'node_memory_SUnreclaim_bytes') {
+  if ((SLAB_PARTS as readonly string[]).includes(top.metric)) {
     const slab = a.slabCaches[0];
     if (slab && slab.bytes > 0)
       parts.push(`the ${slab.slab} cache holds ${percentOf(slab.bytes, top.bytes)}% of it`);
-  } else if (top.metric === ANON) {
+  } else if (top.metric === ANON_PAGES) {
     const group = a.processGroups[0];
     if (group && group.bytes > 0)
       parts.push(`${group.group} holds ${percentOf(group.bytes, top.bytes)}% of it`);
   }
-  if (a.unaccounted && a.unaccounted.share > 1 - FLAT_SHARE && top.metric !== ANON)
+  if (a.unaccounted && a.unaccounted.share > 1 - FLAT_SHARE && top.metric !== ANON_PAGES)
     parts.push('no process accounts for it');
   return parts.join('; ');
 }

@@ -212,7 +212,16 @@ function lineFit(s: Sums, a: number, b: number, out: LineFit): LineFit {
 const scratchFit: LineFit = { rss: 0, slope: 0, mean: 0, tMean: 0, n: 0, sxx: 0 };
 
 function cost(s: Sums, a: number, b: number): number {
-  return lineFit(s, a, b, scratchFit).rss;
+  const n = s.w[b]! - s.w[a]!;
+  return pieceRss(
+    b - a,
+    n,
+    s.t[b]! - s.t[a]!,
+    s.tt[b]! - s.tt[a]!,
+    s.y[b]! - s.y[a]!,
+    s.yy[b]! - s.yy[a]!,
+    s.ty[b]! - s.ty[a]!,
+  );
 }
 
 /** `lineFit`'s residual sum of squares from the sums of one piece of `len` points and weight `n`. */

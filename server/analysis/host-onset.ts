@@ -26,6 +26,10 @@ export const MEMORY_COMPONENTS = [
   'node_memory_PageTables_bytes',
 ] as const;
 
+/** Anonymous pages hold process memory; reclaimable and unreclaimable slab hold the slab caches. */
+export const ANON_PAGES = 'node_memory_AnonPages_bytes';
+export const SLAB_PARTS = ['node_memory_SReclaimable_bytes', 'node_memory_SUnreclaim_bytes'] as const;
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 // Growth slower than a quarter per cent of the host's memory a day would take over a year to fill it: not a
@@ -38,6 +42,16 @@ const MIN_HISTORY_MS = 6 * HOUR;
 const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
 const PROCESS_RESIDENT =
   /^namedprocess_namegroup_memory_bytes\{groupname="((?:[^"\\]|\\.)*)",memtype="resident"\}$/;
+
+/**
+ * The derived series that hold series `key`: a process group's anonymous pages, a slab cache's slab,
+ * every component's used memory (used memory itself has none).
+ */
+export function holdersOf(key: string): string[] {
+  if (key.startsWith('slab:')) return [...SLAB_PARTS, USED];
+  if (key.startsWith('process:')) return [ANON_PAGES, USED];
+  return key === USED ? [] : [USED];
+}
 
 /** Key of a slab cache's bytes (objects × object size) and of a process group's resident memory. */
 export function slabKey(slab: string): string {
@@ -145,9 +159,11 @@ export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
  * (restart, OOM kill: a sudden drop that takes back half the growth or more at once) ends the look-ahead:
  * what it resets says nothing about the growth before it.
  *
- * A burst (updatedb, logrotate, a backup) is growth whose own course, up to the next upward change, drains
- * half of it, or turns down at a pace that would within `SUSTAIN_MS`: it is a transient even where a leak
- * starting under it holds the series up later, and even where the window ends before it has drained.
+ * A burst (updatedb, logrotate, a backup) is growth whose own course over its first `SUSTAIN_MS`, up to
+ * where the series turns up again after falling from its peak, drains half of it, or turns down at a pace
+ * that would within that time: it is a transient even where a leak starting under it holds the series up
+ * later, and even where the window ends before it has drained. A rise the fit cut into several steps is
+ * one course.
  *
  * Growth also has to break new ground: at least half of it must take the series above anything it held in
  * the day before the change. A daily cycle the fit did not model turns from falling to rising once a day,

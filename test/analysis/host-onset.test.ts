@@ -7,6 +7,9 @@ const DAY = 24 * HOUR;
 const onsetsOf = (s: { ts: Float64Array; values: Float64Array }) =>
   growthOnsets(detectChanges(s.ts, s.values), 8192 * MIB);
 
+/** A daily cycle of ±300 MiB: lowest at 14:00 (after T0's midnight), highest at 02:00. */
+const dailySwing = (ts: number): number => 300 * MIB * Math.cos((2 * Math.PI * (ts - T0 - 2 * HOUR)) / DAY);
+
 /** A nightly updatedb: the dentry cache fills within 12 minutes, then drains with a 3-hour time constant. */
 function burst(ts: number, at: number, size: number): number {
   if (ts < at) return 0;
@@ -142,11 +145,7 @@ describe('growth onsets of one host', () => {
   it('calls the turn of a daily cycle in a one-day window no onset', () => {
     // Falling all night, rising all day: one V in the window, read as a cycle or as ground regained.
     const z = normals(26);
-    const s = makeSeries(
-      24 * 60,
-      (_, ts) =>
-        4000 * MIB + 4 * MIB * z() + 300 * MIB * Math.cos((2 * Math.PI * (ts - T0 - 2 * HOUR)) / DAY),
-    );
+    const s = makeSeries(24 * 60, (_, ts) => 4000 * MIB + 4 * MIB * z() + dailySwing(ts));
     expect(onsetsOf(s)).toEqual([]);
   });
 
@@ -155,11 +154,7 @@ describe('growth onsets of one host', () => {
     const leakAt = T0 + 30 * HOUR;
     const s = makeSeries(
       48 * 60,
-      (_, ts) =>
-        4000 * MIB +
-        4 * MIB * z() +
-        300 * MIB * Math.cos((2 * Math.PI * (ts - T0 - 2 * HOUR)) / DAY) +
-        Math.max(0, (ts - leakAt) / HOUR) * 60 * MIB,
+      (_, ts) => 4000 * MIB + 4 * MIB * z() + dailySwing(ts) + Math.max(0, (ts - leakAt) / HOUR) * 60 * MIB,
     );
     const onsets = onsetsOf(s);
     expect(onsets).toHaveLength(1);
