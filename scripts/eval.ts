@@ -1,10 +1,12 @@
 /**
  * `npm run eval`: the analysis against the simulator's ground truth over a fixed set of fleets.
  *
- *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--json] [--skip-ranking] [--raw]
+ *   npx tsx scripts/eval.ts [--set test|tune] [--only SUBSTRING] [--limit N] [--shard K/N] [--json]
+ *     [--skip-ranking] [--raw]
  *
  * By default the analysis runs on what the server feeds it: the 5-minute slot means of each series
- * (`slotMeans`); `--raw` runs it on the raw samples instead.
+ * (`slotMeans`); `--raw` runs it on the raw samples instead. `--shard K/N` runs the K-th of N interleaved
+ * parts (blocks of four fleets), to spread a run over several processes.
  *
  * Report on `test`; adjust only on `tune` (different seeds). Each section measures one part of the analysis
  * per fleet and prints its own figures; add a section (e.g. change ranking) by adding to `sections`.
@@ -181,6 +183,7 @@ async function run(): Promise<void> {
       set: { type: 'string', default: 'test' },
       only: { type: 'string' },
       limit: { type: 'string' },
+      shard: { type: 'string' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       raw: { type: 'boolean', default: false },
@@ -191,6 +194,10 @@ async function run(): Promise<void> {
   let scenarios = evalScenarios(set);
   if (values.only) scenarios = scenarios.filter((s) => s.name.includes(values.only!));
   if (values.limit) scenarios = scenarios.slice(0, Number(values.limit));
+  if (values.shard) {
+    const [k, n] = values.shard.split('/').map(Number);
+    scenarios = scenarios.filter((_, i) => Math.floor(i / 4) % n! === k! - 1);
+  }
   const sections: Section[] = [onsetSection()];
   if (!values['skip-ranking']) sections.push(rankingSection({ verbose: values.verbose }));
   let analysisMs = 0;

@@ -9,7 +9,7 @@ import {
   type AnalyzeOptions,
   type FleetAnalysis,
   type HostResult,
-  scansKey,
+  detectsKey,
 } from './analyze-fleet.ts';
 import { createDetectPool, type DetectPool } from './detect-pool.ts';
 import { MEMORY_COMPONENTS, PROCESS_RESIDENT_TOTAL } from './host-onset.ts';
@@ -110,7 +110,7 @@ async function detectFleet(
     const done = detect(grids).then((r) => {
       results[i] = r;
       r.forEach((h, k) => {
-        if (h.series.some(([key, s]) => s.onsets.length > 0 && scansKey(key)))
+        if (h.series.some(([key, s]) => s.onsets.length > 0 && detectsKey(key)))
           kept.set(h.host, grids[k] as HostGrids);
       });
     });

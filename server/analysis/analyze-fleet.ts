@@ -10,6 +10,7 @@ import {
   type GrowthOnset,
   type HostOnsets,
   type SeriesAnalysis,
+  OTHER,
   USED,
   derivedSeries,
   holdersOf,
@@ -84,17 +85,20 @@ export interface FleetAnalysis {
 }
 
 /**
- * Series where a site-wide cluster is looked for: used memory and the components a change can grow on its
- * own. Kernel stacks and page tables follow threads and process memory; buffers follow the page cache.
+ * Series where a site-wide cluster is looked for: the components a change can grow on its own, and what
+ * they leave of used memory. Kernel stacks and page tables follow threads and process memory; buffers
+ * follow the page cache. Used memory itself is not scanned: it sums the noise of every component (each
+ * night's updatedb, logrotate and backup at once), while a change grows one of them and stands clearer
+ * there. It is still fitted, to count the hosts where only the sum shows the growth.
  */
 export const ONSET_KEYS: readonly string[] = [
-  USED,
   'node_memory_AnonPages_bytes',
   'node_memory_Cached_bytes',
   'node_memory_SReclaimable_bytes',
   'node_memory_SUnreclaim_bytes',
+  OTHER,
 ];
-const DETECT_ON = new Set(ONSET_KEYS);
+const SCANNED = new Set(ONSET_KEYS);
 
 /**
  * Whether the fleet step looks for a cluster in a derived series: the keys above, and each slab cache and
@@ -102,7 +106,12 @@ const DETECT_ON = new Set(ONSET_KEYS);
  * the component that holds it (a process's few MiB of noise against all anonymous memory's hundreds).
  */
 export function scansKey(key: string): boolean {
-  return DETECT_ON.has(key) || key.startsWith('slab:') || key.startsWith('process:');
+  return SCANNED.has(key) || key.startsWith('slab:') || key.startsWith('process:');
+}
+
+/** Whether detection runs on a derived series: the scanned ones and used memory. */
+export function detectsKey(key: string): boolean {
+  return key === USED || scansKey(key);
 }
 
 function growthResult(g: { bytes: number; share: number; ratePerHour: number; step: number }): GrowthResult {
@@ -123,7 +132,7 @@ export interface HostResult {
 
 /** The per-host step: detection on one host's series. Independent of every other host. */
 export function analyzeHost(host: HostData, options: AnalyzeOptions = {}): HostResult {
-  const h = hostOnsets(host, { detect: options.detect, detectOn: scansKey });
+  const h = hostOnsets(host, { detect: options.detect, detectOn: detectsKey });
   return {
     host: h.host,
     labels: h.labels,
@@ -161,7 +170,7 @@ export function combineHosts(
   }));
   const seen = hosts.filter((h) => h.lastTs >= h.firstTs);
   const keys = new Set<string>();
-  for (const h of seen) for (const [key, sa] of h.series) if (sa.fit) keys.add(key);
+  for (const h of seen) for (const [key, sa] of h.series) if (sa.fit && scansKey(key)) keys.add(key);
   const onset = findFleetOnset(seen, window, {
     keys: [...keys],
     // Only the series that hold the cluster's: a component holds many, each with its own chance onsets

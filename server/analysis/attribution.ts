@@ -165,6 +165,7 @@ const WORDS: Record<string, string> = {
   node_memory_SUnreclaim_bytes: 'unreclaimable kernel slab',
   node_memory_KernelStack_bytes: 'kernel stacks',
   node_memory_PageTables_bytes: 'page tables',
+  [OTHER]: 'memory outside the listed components',
 };
 
 function mib(bytes: number): string {
@@ -257,7 +258,8 @@ export function attribute(hosts: HostOnsets[], onset: FleetOnset): Attribution {
 }
 
 function summarise(a: Attribution, onset: FleetOnset): string {
-  const top = a.components[0];
+  // Growth no listed component holds is named as such, not after whichever component moved most.
+  const top = onset.key === OTHER ? { metric: OTHER, ...a.other } : a.components[0];
   const hostsPart = `on ${onset.hostsAffected} of ${onset.hostsSeen} hosts from ${clock(onset.ts)}`;
   if (!top || !(top.bytes > 0)) return `memory grew ${hostsPart}; no single component stands out`;
   const name = WORDS[top.metric] ?? top.metric;

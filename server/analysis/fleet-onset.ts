@@ -242,21 +242,23 @@ export function findFleetOnset(
   if (hostsSeen < minHosts || exposure <= 0) return null;
   const multiplicity = widths.length * options.keys.length;
 
-  let best: Scan | null = null;
-  const eventsOf = new Map<string, Event[]>();
-  for (const key of options.keys) {
+  const eventsOf = (key: string): Event[] => {
     const events: Event[] = [];
-    eventsOf.set(key, events);
+    hosts.forEach((h, i) => {
+      for (const o of h.series.get(key)?.onsets ?? [])
+        events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
+    });
+    return events;
+  };
+  let best: Scan | null = null;
+  for (const key of options.keys) {
     const ups: Event[] = [];
     hosts.forEach((h, i) => {
-      const sa = h.series.get(key);
-      for (const o of sa?.onsets ?? [])
-        events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
-      for (const c of sa?.fit?.changes ?? [])
+      for (const c of h.series.get(key)?.fit?.changes ?? [])
         if (growthAt(c).grows) ups.push({ host: i, ts: c.ts, lo: c.lo, hi: c.hi, step: c.kind !== 'slope' });
     });
     ups.sort((a, b) => a.ts - b.ts);
-    const scan = scanKey(key, events, ups, hostsSeen, exposure, span, widths, multiplicity, minHosts);
+    const scan = scanKey(key, eventsOf(key), ups, hostsSeen, exposure, span, widths, multiplicity, minHosts);
     if (scan && (best === null || scan.logP < best.logP)) best = scan;
   }
   if (best === null || !(best.logP < Math.log(alpha))) return null;
@@ -271,7 +273,7 @@ export function findFleetOnset(
   // cluster's series is silent on (it is noisier there, or would not be the cluster's).
   for (const key of related) {
     const found = new Map<number, Event>();
-    for (const e of eventsOf.get(key) ?? []) {
+    for (const e of key === best.key ? best.events : eventsOf(key)) {
       if (e.ts < best.from - margin || e.ts > best.to + margin || byHost.has(e.host)) continue;
       const seen = found.get(e.host);
       if (!seen || e.ts < seen.ts) found.set(e.host, e);

@@ -39,6 +39,9 @@ const MATERIAL_SHARE = 0.0025;
 const SUSTAIN_MS = 6 * HOUR;
 // A departure from earlier behaviour needs some earlier behaviour: a quarter of a day, half a daily swing.
 const MIN_HISTORY_MS = 6 * HOUR;
+// And some behaviour after it: a cron job's burst rises for minutes up to most of an hour (updatedb, a
+// backup) before it drains, so growth seen for less than this cannot be told from one.
+const MIN_FOLLOW_MS = HOUR;
 const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
 const PROCESS_RESIDENT =
   /^namedprocess_namegroup_memory_bytes\{groupname="((?:[^"\\]|\\.)*)",memtype="resident"\}$/;
@@ -136,6 +139,7 @@ export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
     if (!grows) return;
     if (!sustained(fit, i, transient)) return;
     if (c.ts - fit.segments[0]!.startTs < MIN_HISTORY_MS) return;
+    if (fit.segments[fit.segments.length - 1]!.endTs - c.ts < MIN_FOLLOW_MS) return;
     // Immaterial: slower than the floor per day and a smaller jump than the floor.
     if (c.rateAfter - c.rateBefore < floor / 24 && c.jump < floor) return;
     out.push({
@@ -180,20 +184,25 @@ function sustained(fit: SeriesFit, i: number, transient: Uint8Array): boolean {
   let ownSeg = fit.segments[i + 1]!;
   let ownEnd = i + 1;
   let own = true;
+  // A bend's growth is its trend: later upward jumps are their own changes (tonight's updatedb after this
+  // afternoon's bend), and the series is judged without them.
+  let lifted = 0;
   const horizon = c.ts + SUSTAIN_MS;
   for (let s = i + 1; s < fit.segments.length; s++) {
     const seg = fit.segments[s]!;
+    if (s > i + 1 && c.kind === 'slope' && growthAt(fit.changes[s - 1]!).levelUp)
+      lifted += fit.changes[s - 1]!.jump;
     const start = seg.level - base;
     if (s > i + 1) {
       const next = fit.changes[s - 1]!;
       const sudden = next.kind !== 'slope' && next.kind !== 'spike' && next.jump < 0;
-      if (sudden && start <= peak / 2) break;
+      if (sudden && start - lifted <= peak / 2) break;
       // The course ends where the series turns up again after falling from its peak; a rise in several
       // pieces (a burst's ramp cut into steps) is one course.
       if (growthAt(next).turnsUp && ownLast < ownPeak) own = false;
     }
     const end = seg.level + (seg.rate * (seg.endTs - seg.startTs)) / HOUR - base;
-    for (const v of [start, end]) {
+    for (const v of [start - lifted, end - lifted]) {
       if (v > peak) peak = sincePeak = v;
       else sincePeak = Math.min(sincePeak, v);
     }

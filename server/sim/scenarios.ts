@@ -11,7 +11,7 @@ import { createRng, deriveSeed, type Rng } from './prng.ts';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const SET_SIZES = { tune: 60, test: 240 } as const;
+const SET_SIZES = { tune: 240, test: 240 } as const;
 const FIRST_DAY = Date.UTC(2017, 0, 2);
 
 type EffectMaker = { label: string; make: (rng: Rng) => ChangeEffect };

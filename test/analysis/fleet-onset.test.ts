@@ -9,17 +9,34 @@ import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts
 const GIB = 1024 * MIB;
 const DAY = 24 * HOUR;
 
-/** A host whose reclaimable slab (dentry cache) leaks from `leakAt` on; the rest is steady with noise. */
-function host(name: string, seed: number, leakAt: number | null, rate = 40 * MIB): HostData {
+/**
+ * A host whose reclaimable slab (dentry cache) leaks from `leakAt` on, or with `into: 'other'` memory that
+ * no listed component holds (a driver's, say); the rest is steady with noise.
+ */
+function host(
+  name: string,
+  seed: number,
+  leakAt: number | null,
+  rate = 40 * MIB,
+  into: 'slab' | 'other' = 'slab',
+): HostData {
   const z = normals(seed);
   const n = 2 * 24 * 60;
   const leak = (ts: number): number => (leakAt !== null && ts > leakAt ? ((ts - leakAt) / HOUR) * rate : 0);
+  const slabLeak = (ts: number): number => (into === 'slab' ? leak(ts) : 0);
   const anon = makeSeries(n, () => 2 * GIB + 4 * MIB * z());
   const cached = makeSeries(n, () => 1 * GIB + 3 * MIB * z());
-  const srecl = makeSeries(n, (_, ts) => 200 * MIB + 1 * MIB * z() + leak(ts));
+  const srecl = makeSeries(n, (_, ts) => 200 * MIB + 1 * MIB * z() + slabLeak(ts));
   const sunrecl = makeSeries(n, () => 80 * MIB + 0.3 * MIB * z());
   const total = makeSeries(n, () => 8 * GIB);
-  const used = anon.values.map((v, i) => v + cached.values[i]! + srecl.values[i]! + sunrecl.values[i]!);
+  const used = anon.values.map(
+    (v, i) =>
+      v +
+      cached.values[i]! +
+      srecl.values[i]! +
+      sunrecl.values[i]! +
+      (into === 'other' ? leak(total.ts[i]!) : 0),
+  );
   const free = { ts: total.ts, values: total.values.map((t, i) => t - used[i]!) };
   const dentries = { ts: srecl.ts, values: srecl.values.map((v) => (v - 150 * MIB) / 192) };
   const dentrySize = { ts: srecl.ts, values: srecl.ts.map(() => 192) };
@@ -42,11 +59,12 @@ function host(name: string, seed: number, leakAt: number | null, rate = 40 * MIB
 
 const CHANGE = T0 + 30 * HOUR;
 
-function fleet(affected: number, total: number): FleetData {
+function fleet(affected: number, total: number, into: 'slab' | 'other' = 'slab'): FleetData {
   const hosts: HostData[] = [];
   for (let i = 0; i < total; i++) {
     const lag = (i * 7 * MINUTE) % (40 * MINUTE);
-    hosts.push(host(`web-${String(i).padStart(3, '0')}`, 100 + i, i < affected ? CHANGE + lag : null));
+    const name = `web-${String(i).padStart(3, '0')}`;
+    hosts.push(host(name, 100 + i, i < affected ? CHANGE + lag : null, 40 * MIB, into));
   }
   return { from: T0, to: T0 + 2 * DAY, hosts };
 }
@@ -65,6 +83,17 @@ describe('fleet onset', () => {
     expect(onset.p_value).toBeLessThan(1e-6);
     expect(onset.spread.p10).toBeLessThanOrEqual(onset.spread.p50);
     expect(onset.spread.p50).toBeLessThanOrEqual(onset.spread.p90);
+  });
+
+  it('finds growth no listed component holds in what they leave of used memory', () => {
+    const result = analyzeFleet(fleet(12, 20, 'other'));
+    const onset = result.onset;
+    expect(onset?.series).toBe('other');
+    expect(result.summary).toMatch(
+      /^memory outside the listed components grew about 4\d MiB\/h on 12 of 20 hosts/,
+    );
+    expect(onset?.hosts_affected).toBe(12);
+    expect(Math.abs(onset!.ts - CHANGE)).toBeLessThanOrEqual(5 * MINUTE);
   });
 
   it('reports nothing when no host changed', () => {
@@ -242,6 +271,12 @@ describe('fleet onset', () => {
       ['anon-only', 'both', ...Array.from({ length: 10 }, (_, i) => `p${i}`)].sort(),
     );
     expect(found?.hosts.find((h) => h.host === 'both')?.onset).toBe(at(6));
+    // A related series counts hosts even where it is not scanned for a cluster of its own.
+    const scannedAlone = findFleetOnset(hosts, window, {
+      keys: ['process:x'],
+      related: (k) => (k === 'process:x' ? [ANON] : []),
+    });
+    expect(scannedAlone?.hosts.map((h) => h.host).sort()).toEqual(found?.hosts.map((h) => h.host).sort());
   });
 
   it('computes binomial tails', () => {

@@ -114,6 +114,47 @@ describe('growth onsets of one host', () => {
     }
   });
 
+  it('waits an hour before calling growth at the end of the window an onset', () => {
+    // A burst still rising when the window ends cannot be told from a step that will hold.
+    const z = normals(31);
+    const rising = makeSeries(
+      24 * 60,
+      (_, ts) => 300 * MIB + 1 * MIB * z() + burst(ts, T0 + DAY - 15 * MINUTE, 400 * MIB),
+    );
+    expect(onsetsOf(rising)).toEqual([]);
+    const held = makeSeries(
+      24 * 60,
+      (_, ts) => 300 * MIB + 1 * MIB * z() + (ts >= T0 + DAY - 2 * HOUR ? 200 * MIB : 0),
+    );
+    expect(onsetsOf(held)).toHaveLength(1);
+  });
+
+  it("judges a bend without the next night's burst", () => {
+    // Last night's burst drains slowly; the fit turns up two hours before tonight's. On its own the turn
+    // adds 4 MiB before the burst lifts the series, and drains with it.
+    const turn = fitOf(
+      [
+        [0, 8, 1.5],
+        [2, 21, -0.75],
+        [22, 6, 1.1],
+        [26, 21, -0.75],
+      ],
+      36,
+    );
+    expect(growthOnsets(turn, 8192 * MIB)).toEqual([]);
+    // A leak that starts there keeps growing through the burst: an onset.
+    const leak = fitOf(
+      [
+        [0, 8, 1.5],
+        [2, 21, -0.75],
+        [22, 6, 8],
+        [26, 48, 8],
+      ],
+      36,
+    );
+    expect(growthOnsets(leak, 8192 * MIB).map((o) => o.ts)).toEqual([T0 + 22 * HOUR]);
+  });
+
   it('keeps a step that holds', () => {
     const z = normals(24);
     const s = makeSeries(24 * 60, (i) => 300 * MIB + 1 * MIB * z() + (i >= 14 * 60 ? 200 * MIB : 0));
