@@ -10,7 +10,7 @@
  * that binomial tail, multiplied (Bonferroni) by the number of effectively distinct windows, widths and
  * series tried.
  */
-import { type HostOnsets, growthAt } from './host-onset.ts';
+import { type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -280,6 +280,15 @@ export function findFleetOnset(
     }
     for (const [host, e] of found) byHost.set(host, e);
   }
+  // The materiality floor keeps trivial growth out of the scan; once the cluster stands, growth on its own
+  // series that passes every other test, in its window, is the change reaching a host where it is small
+  // against the host's memory (a 100 MiB step on a 64 GiB database host).
+  hosts.forEach((h, i) => {
+    const fit = h.series.get(best.key)?.fit;
+    if (byHost.has(i) || !fit) return;
+    const o = growthOnsets(fit).find((g) => g.ts >= best.from - margin && g.ts <= best.to + margin);
+    if (o) byHost.set(i, { host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
+  });
   const affected: AffectedHost[] = [...byHost.values()]
     .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi }))
     .sort((a, b) => a.onset - b.onset || a.host.localeCompare(b.host));

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FleetData, HostData } from '../../server/analysis/analysis.models.ts';
 import { analyzeFleet } from '../../server/analysis/analyze-fleet.ts';
 import { findFleetOnset, logBinomialTail } from '../../server/analysis/fleet-onset.ts';
-import type { ChangePoint } from '../../server/analysis/changepoint.ts';
-import type { HostOnsets } from '../../server/analysis/host-onset.ts';
+import { type ChangePoint, type SeriesFit, detectChanges } from '../../server/analysis/changepoint.ts';
+import { type HostOnsets, growthOnsets } from '../../server/analysis/host-onset.ts';
 import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
 const GIB = 1024 * MIB;
@@ -277,6 +277,41 @@ describe('fleet onset', () => {
       related: (k) => (k === 'process:x' ? [ANON] : []),
     });
     expect(scannedAlone?.hosts.map((h) => h.host).sort()).toEqual(found?.hosts.map((h) => h.host).sort());
+  });
+
+  it("counts a host whose growth on the cluster's series is real but small against its memory", () => {
+    const at = (i: number) => T0 + 10 * HOUR + i * 2 * MINUTE;
+    const growth = (ts: number) => ({
+      ts,
+      lo: ts,
+      hi: ts,
+      kind: 'level' as const,
+      rateBefore: 0,
+      rateAfter: 0,
+      jump: 200 * MIB,
+      size: 200 * MIB,
+      z: 40,
+    });
+    const z = normals(77);
+    // A 20 MiB step: plain in its own noise, under the materiality floor of a 64 GiB host, so no onset.
+    const small = makeSeries(24 * 60, (_, ts) => 100 * MIB + 0.2 * MIB * z() + (ts >= at(5) ? 20 * MIB : 0));
+    const fit = detectChanges(small.ts, small.values);
+    expect(growthOnsets(fit, 64 * GIB)).toEqual([]);
+    const hostWith = (name: string, onsets: number[], f: SeriesFit | null = null): HostOnsets => ({
+      host: name,
+      labels: {},
+      firstTs: T0,
+      lastTs: T0 + DAY,
+      series: new Map([['process:x', { series: small, fit: f, onsets: onsets.map(growth) }]]),
+    });
+    const hosts = [
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, [at(i)])),
+      hostWith('small', [], fit),
+      ...Array.from({ length: 9 }, (_, i) => hostWith(`q${i}`, [])),
+    ];
+    const found = findFleetOnset(hosts, { from: T0, to: T0 + DAY }, { keys: ['process:x'] });
+    expect(found?.hosts.map((h) => h.host)).toContain('small');
+    expect(found?.hostsAffected).toBe(11);
   });
 
   it('computes binomial tails', () => {
