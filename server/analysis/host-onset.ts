@@ -42,6 +42,8 @@ const MIN_HISTORY_MS = 6 * HOUR;
 // And some behaviour after it: a cron job's burst rises for minutes up to most of an hour (updatedb, a
 // backup) before it drains, so growth seen for less than this cannot be told from one.
 const MIN_FOLLOW_MS = HOUR;
+// A segment this short between two changes may be a step spread over a slot mean or two (see withoutRamps).
+const RAMP_MS = 15 * 60_000;
 const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
 const PROCESS_RESIDENT =
   /^namedprocess_namegroup_memory_bytes\{groupname="((?:[^"\\]|\\.)*)",memtype="resident"\}$/;
@@ -129,7 +131,8 @@ export function growthAt(c: ChangePoint): {
  * OOM killer, reclaim) are not onsets, even when the series regrows after them, and neither are spikes
  * that return.
  */
-export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
+export function growthOnsets(fitted: SeriesFit, memTotal = 0): GrowthOnset[] {
+  const fit = withoutRamps(fitted);
   const floor = MATERIAL_SHARE * memTotal;
   const out: GrowthOnset[] = [];
   // Segments of a burst's own course: a transient's top is no ground later growth has to break.
@@ -155,6 +158,45 @@ export function growthOnsets(fit: SeriesFit, memTotal = 0): GrowthOnset[] {
     });
   });
   return out;
+}
+
+/**
+ * A step that falls inside a sample's averaging interval (a 5-minute slot mean half before, half after)
+ * shows as a ramp of a few points, and the fit may cut it into two changes around a short steep segment,
+ * each judged on too few points to be told a level shift (a negative jump into the ramp, the ramp's own
+ * rise unseen). Such a ramp, rising or falling the way the series moves across it by more than three
+ * noise units, is one level shift from the segment before to the segment after.
+ */
+function withoutRamps(fit: SeriesFit): SeriesFit {
+  const { segments, changes } = fit;
+  const noise = fit.sigma * Math.sqrt((1 + fit.rho) / Math.max(1e-9, 1 - fit.rho));
+  let out: SeriesFit | null = null;
+  for (let i = 1; i + 1 < segments.length; i++) {
+    const ramp = segments[i]!;
+    if (ramp.endTs - ramp.startTs > RAMP_MS) continue;
+    const [c1, c2] = [changes[i - 1]!, changes[i]!];
+    if (c1.kind === 'spike' || c2.kind === 'spike') continue;
+    const L = segments[i - 1]!;
+    const R = segments[i + 1]!;
+    const jump = R.level - (L.level + (L.rate * (R.startTs - L.startTs)) / HOUR);
+    if (!(Math.abs(jump) > 3 * noise) || Math.sign(ramp.rate) !== Math.sign(jump)) continue;
+    out ??= { ...fit, segments: [...segments], changes: [...changes] };
+    const k = out.segments.indexOf(ramp);
+    out.segments.splice(k, 1);
+    out.changes.splice(k - 1, 2, {
+      ...c1,
+      hi: c2.hi,
+      kind: 'level',
+      rateBefore: L.rate,
+      rateAfter: R.rate,
+      jump,
+      size: jump + ((R.rate - L.rate) * (R.endTs - R.startTs)) / HOUR,
+      zSlope: 0,
+      zLevel: jump / noise,
+    });
+    i++;
+  }
+  return out ?? fit;
 }
 
 /**

@@ -155,6 +155,22 @@ describe('growth onsets of one host', () => {
     expect(growthOnsets(leak, 8192 * MIB).map((o) => o.ts)).toEqual([T0 + 22 * HOUR]);
   });
 
+  it('reads a step spread over two slot means, which the fit cut around a short ramp, as one step', () => {
+    // As fitted from 5-minute means: each change judged on too few points to be told a level shift.
+    const fit = fitOf(
+      [
+        [0, 106, 0],
+        [10, 98, 1560],
+        [10.25, 368, 0],
+      ],
+      24,
+    );
+    for (const c of fit.changes) Object.assign(c, { kind: 'level', zSlope: 0, zLevel: 0 });
+    const onsets = growthOnsets(fit, 8192 * MIB);
+    expect(onsets.map((o) => [o.ts, o.kind])).toEqual([[T0 + 10 * HOUR, 'level']]);
+    expect(onsets[0]!.jump / MIB).toBeCloseTo(262, 0);
+  });
+
   it('keeps a step that holds', () => {
     const z = normals(24);
     const s = makeSeries(24 * 60, (i) => 300 * MIB + 1 * MIB * z() + (i >= 14 * 60 ? 200 * MIB : 0));
