@@ -79,7 +79,7 @@ interface Detected {
 
 /**
  * Reads the fleet in batches of hosts and runs per-host detection on each while the next is read. Only
- * hosts that have a growth onset on a series the fleet step scans keep their grids (attribution reads
+ * hosts that have a growth onset on a series the fleet step reads keep their grids (attribution reads
  * the affected hosts' series again); the others' are dropped once detected.
  */
 async function detectFleet(
