@@ -195,8 +195,10 @@ async function run(): Promise<void> {
   if (values.only) scenarios = scenarios.filter((s) => s.name.includes(values.only!));
   if (values.limit) scenarios = scenarios.slice(0, Number(values.limit));
   if (values.shard) {
-    const [k, n] = values.shard.split('/').map(Number);
-    scenarios = scenarios.filter((_, i) => Math.floor(i / 4) % n! === k! - 1);
+    const [k, n] = values.shard.split('/').map(Number) as [number, number];
+    if (!(Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n))
+      throw new Error(`--shard takes K/N with 1 ≤ K ≤ N, got '${values.shard}'`);
+    scenarios = scenarios.filter((_, i) => Math.floor(i / 4) % n === k - 1);
   }
   const sections: Section[] = [onsetSection()];
   if (!values['skip-ranking']) sections.push(rankingSection({ verbose: values.verbose }));

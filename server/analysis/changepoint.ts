@@ -455,7 +455,12 @@ function noiseScale(z: Float64Array, n: number): NoiseScale {
   const r = su + sv > 0 ? (su * su - sv * sv) / (su * su + sv * sv) : -0.5;
   const rho = Math.min(RHO_MAX, Math.max(0, 1 + 2 * r));
   const sigma = sd / Math.sqrt(2 * (1 - rho));
-  return { sigma, rho, kappa: (1 + rho) / (1 - rho) };
+  return { sigma, rho, kappa: varianceInflation(rho) };
+}
+
+/** How much lag-1 correlation `rho` inflates the variance of a mean over many points (long-run variance). */
+export function varianceInflation(rho: number): number {
+  return (1 + rho) / (1 - rho);
 }
 
 // ---------- small linear algebra ----------

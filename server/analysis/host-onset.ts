@@ -7,7 +7,13 @@
  * kernel stacks, page tables) and what they leave (`other`).
  */
 import type { HostData, Series, SeriesKey } from './analysis.models.ts';
-import { type ChangePoint, type DetectOptions, type SeriesFit, detectChanges } from './changepoint.ts';
+import {
+  type ChangePoint,
+  type DetectOptions,
+  type SeriesFit,
+  detectChanges,
+  varianceInflation,
+} from './changepoint.ts';
 
 /** Derived series: used memory, the remainder of the components, the memory no process accounts for. */
 export const USED = 'used';
@@ -169,7 +175,7 @@ export function growthOnsets(fitted: SeriesFit, memTotal = 0): GrowthOnset[] {
  */
 function withoutRamps(fit: SeriesFit): SeriesFit {
   const { segments, changes } = fit;
-  const noise = fit.sigma * Math.sqrt((1 + fit.rho) / Math.max(1e-9, 1 - fit.rho));
+  const noise = fit.sigma * Math.sqrt(varianceInflation(fit.rho));
   let out: SeriesFit | null = null;
   for (let i = 1; i + 1 < segments.length; i++) {
     const ramp = segments[i]!;

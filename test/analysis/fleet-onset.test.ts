@@ -221,35 +221,41 @@ describe('fleet onset', () => {
     expect(result.summary).toContain('salt-minion holds');
   });
 
+  /** Hosts with onsets (slope changes at the given times) and fits by series, on a one-day window. */
+  const at = (i: number) => T0 + 10 * HOUR + i * 2 * MINUTE;
+  const onset = (ts: number) => ({
+    ts,
+    lo: ts,
+    hi: ts,
+    kind: 'slope' as const,
+    rateBefore: 0,
+    rateAfter: 1,
+    jump: 0,
+    size: 1,
+    z: 9,
+  });
+  const hostWith = (
+    name: string,
+    onsets: Record<string, number[]>,
+    fits: Record<string, SeriesFit> = {},
+  ): HostOnsets => ({
+    host: name,
+    labels: {},
+    firstTs: T0,
+    lastTs: T0 + DAY,
+    series: new Map(
+      [...new Set([...Object.keys(onsets), ...Object.keys(fits)])].map((key) => [
+        key,
+        {
+          series: { ts: new Float64Array(), values: new Float64Array() },
+          fit: fits[key] ?? null,
+          onsets: (onsets[key] ?? []).map(onset),
+        },
+      ]),
+    ),
+  });
+
   it("counts a host whose onset shows only in a related series, each host's own series first", () => {
-    const onset = (ts: number) => ({
-      ts,
-      lo: ts,
-      hi: ts,
-      kind: 'slope' as const,
-      rateBefore: 0,
-      rateAfter: 1,
-      jump: 0,
-      size: 1,
-      z: 9,
-    });
-    const at = (i: number) => T0 + 10 * HOUR + i * 2 * MINUTE;
-    const hostWith = (name: string, onsets: Record<string, number[]>): HostOnsets => ({
-      host: name,
-      labels: {},
-      firstTs: T0,
-      lastTs: T0 + DAY,
-      series: new Map(
-        Object.entries(onsets).map(([key, times]) => [
-          key,
-          {
-            series: { ts: new Float64Array(), values: new Float64Array() },
-            fit: null,
-            onsets: times.map(onset),
-          },
-        ]),
-      ),
-    });
     const ANON = 'node_memory_AnonPages_bytes';
     const hosts = [
       ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
@@ -280,34 +286,15 @@ describe('fleet onset', () => {
   });
 
   it("counts a host whose growth on the cluster's series is real but small against its memory", () => {
-    const at = (i: number) => T0 + 10 * HOUR + i * 2 * MINUTE;
-    const growth = (ts: number) => ({
-      ts,
-      lo: ts,
-      hi: ts,
-      kind: 'level' as const,
-      rateBefore: 0,
-      rateAfter: 0,
-      jump: 200 * MIB,
-      size: 200 * MIB,
-      z: 40,
-    });
     const z = normals(77);
     // A 20 MiB step: plain in its own noise, under the materiality floor of a 64 GiB host, so no onset.
     const small = makeSeries(24 * 60, (_, ts) => 100 * MIB + 0.2 * MIB * z() + (ts >= at(5) ? 20 * MIB : 0));
     const fit = detectChanges(small.ts, small.values);
     expect(growthOnsets(fit, 64 * GIB)).toEqual([]);
-    const hostWith = (name: string, onsets: number[], f: SeriesFit | null = null): HostOnsets => ({
-      host: name,
-      labels: {},
-      firstTs: T0,
-      lastTs: T0 + DAY,
-      series: new Map([['process:x', { series: small, fit: f, onsets: onsets.map(growth) }]]),
-    });
     const hosts = [
-      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, [at(i)])),
-      hostWith('small', [], fit),
-      ...Array.from({ length: 9 }, (_, i) => hostWith(`q${i}`, [])),
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      hostWith('small', {}, { 'process:x': fit }),
+      ...Array.from({ length: 9 }, (_, i) => hostWith(`q${i}`, {})),
     ];
     const found = findFleetOnset(hosts, { from: T0, to: T0 + DAY }, { keys: ['process:x'] });
     expect(found?.hosts.map((h) => h.host)).toContain('small');
