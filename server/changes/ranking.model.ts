@@ -56,6 +56,10 @@ export interface Grid {
   s: Float64Array;
   logDs: Float64Array;
   spreads: Float64Array;
+  /**
+   * log density of an affected host's onset that is unrelated to the change (`unrelated` of them), uniform
+   * over the stretch the fleet step counted affected hosts in.
+   */
   logPerHostBackground: number;
 }
 
@@ -91,10 +95,15 @@ export function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
 /**
  * Apply-window starts: fine near the first onset, coarser going back (a start delay of hours or days),
  * and forward as far as the median onset (the first onsets may be unrelated).
+ *
+ * An unrelated onset is one the fleet step counted because it fell in the cluster's window: its density is
+ * uniform over that stretch (the first to the last onset, give or take the clock skew), not over the
+ * whole analysis window, where most such onsets would never have been counted.
  */
-export function makeGrid(first: number, affected: readonly AffectedHost[], span: number): Grid {
+export function makeGrid(first: number, affected: readonly AffectedHost[], skew: number): Grid {
   const m = RANKING_MODEL;
   const sorted = affected.map((h) => h.ts).sort((a, b) => a - b);
+  const selected = (sorted[sorted.length - 1] ?? first) - (sorted[0] ?? first) + 2 * Math.max(skew, MINUTE);
   const median = sorted[Math.floor(sorted.length / 2)] ?? first;
   const forward = Math.min(Math.max(median - first, 30 * MINUTE), 6 * HOUR);
   const points: number[] = [first];
@@ -115,7 +124,7 @@ export function makeGrid(first: number, affected: readonly AffectedHost[], span:
   for (let j = 0; j < m.spreadSteps; j++) {
     spreads[j] = m.spreadMinMs * Math.pow(m.spreadMaxMs / m.spreadMinMs, j / (m.spreadSteps - 1));
   }
-  return { s, logDs, spreads, logPerHostBackground: Math.log(m.unrelated) - Math.log(span) };
+  return { s, logDs, spreads, logPerHostBackground: Math.log(m.unrelated) - Math.log(selected) };
 }
 
 /**

@@ -37,7 +37,7 @@ export function referenceScores(input: RankInput): ChangeScores | null {
   const first = Math.min(...affected.map((h) => h.ts));
   const span = Math.max(input.analysis.to - input.analysis.from, HOUR);
   const tau = startDelayMean(input.confirmedLags);
-  const grid = makeGrid(first, affected, span);
+  const grid = makeGrid(first, affected, skew);
   const scope: ScopeContext = { universe, affected: affectedSet, groupOf: hostGroups(input.analysis.hosts) };
   const targets = saltLikeTargets(input.analysis.hosts, universe);
 

@@ -9,7 +9,9 @@
  * with splay, cron, a push): the onsets of the hosts it explains are uniform over a window [s, s + W],
  * blurred by the onset's error: Gaussian of width σ (half the clock-skew bound, or the onset's own
  * interval) for most hosts, Laplace of 30 min for a quarter (a slow leak's bend is hard to date); with
- * probability ε a reached host's onset is unrelated (uniform over the analysis window). W has a
+ * probability ε a reached host's onset is unrelated. An unrelated onset is one the fleet step counted
+ * because it fell in the cluster's window, so it is uniform over that stretch (the first to the last
+ * onset, give or take the clock skew), not over the whole analysis window. W has a
  * log-uniform prior and is integrated out: the spread of the onsets teaches it. The start delay d = s − L
  * is 0.85·Exp(τ) + 0.15·LogUniform(τ, 3 d) (slow leaks show late), τ learned from `confirmedLags`; before
  * L it falls off as a Gaussian of the skew. Under H0, s is uniform over the window. Known per-host apply
@@ -248,7 +250,7 @@ function scoreAll(input: RankInput): Scoring | null {
   for (const h of affected) first = Math.min(first, h.ts);
   const span = Math.max(input.analysis.to - input.analysis.from, HOUR);
   const startDelay = startDelayDensity(startDelayMean(input.confirmedLags), skew);
-  const grid = makeGrid(first, affected, span);
+  const grid = makeGrid(first, affected, skew);
   const targets = saltLikeTargets(input.analysis.hosts, fleet);
   const logNoneScope = unknownTargetScope(targets, null, fleet);
 

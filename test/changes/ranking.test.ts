@@ -107,6 +107,18 @@ describe('rankChanges', () => {
     if (evidence) expect(evidence.timing_violations).toBeGreaterThan(25);
   });
 
+  it('keeps the change first when a host it does not reach was counted in its window', () => {
+    // The fleet step counts hosts by their onset in the cluster's window: a mail host whose onset falls there
+    // by chance is unrelated, and as likely anywhere in that window, not anywhere in the analysis.
+    const onsets = spreadOnsets(WEB);
+    onsets.set(MAIL[2] as string, FIRST + 20 * MINUTE);
+    const culprit = change();
+    const everywhere = change({ hosts: ALL, landedAt: FIRST - 5 * HOUR });
+    const suspects = rankChanges({ analysis: analysis(onsets), candidates: [everywhere, culprit] });
+    expect(suspects[0]?.id).toBe(culprit.id);
+    expect(suspects[0]?.evidence).toMatchObject({ affected_reached: 64, unreached_changed: 1 });
+  });
+
   it('counts the clock skew before calling an early onset a violation', () => {
     const onsets = spreadOnsets(WEB);
     const slightlyLate = change({ landedAt: FIRST + 3 * MINUTE });
