@@ -23,7 +23,7 @@ export interface AnalyzeOptions {
 }
 
 export interface FleetOnsetResult {
-  /** When the change first showed on any affected host. */
+  /** When the change first showed on any affected host (estimated from all of them; see FleetOnset). */
   ts: number;
   /** The series whose onsets cluster: `used` or a `node_memory_*` component. */
   series: string;
@@ -201,7 +201,7 @@ export function combineHosts(
     onset: onset && {
       ts: onset.ts,
       series: onset.key,
-      first: onset.ts,
+      first: onset.first,
       median: onset.median,
       spread: onset.spread,
       window: onset.window,

@@ -10,6 +10,7 @@
  * that binomial tail, multiplied (Bonferroni) by the number of effectively distinct windows, widths and
  * series tried.
  */
+import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
 import { type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
 
 const MINUTE = 60_000;
@@ -55,8 +56,13 @@ export interface AffectedHost {
 export interface FleetOnset {
   /** The derived series whose onsets cluster. */
   key: string;
-  /** When the change first showed on any affected host, epoch ms. */
+  /**
+   * When the change first showed on any affected host, epoch ms: estimated from every host's onset and its
+   * dating error (`windowStart`), so it may follow a host whose onset was dated early.
+   */
   ts: number;
+  /** The earliest onset of an affected host, as dated on that host. */
+  first: number;
   median: number;
   spread: { p10: number; p50: number; p90: number };
   /** The scan window that holds the cluster. */
@@ -295,7 +301,8 @@ export function findFleetOnset(
   const times = affected.map((a) => a.onset);
   return {
     key: best.key,
-    ts: times[0]!,
+    ts: windowStart(affected, RANKING_MODEL.clockSkewMs),
+    first: times[0]!,
     median: quantile(times, 0.5),
     spread: { p10: quantile(times, 0.1), p50: quantile(times, 0.5), p90: quantile(times, 0.9) },
     window: { from: best.from, to: best.to },

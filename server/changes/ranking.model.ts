@@ -64,12 +64,41 @@ export interface Grid {
 }
 
 /** The onset's hosts, each onset's error σ half the clock-skew bound or half its interval (at least a minute). */
-export function affectedHosts(onset: NonNullable<FleetAnalysis['onset']>, skew: number): AffectedHost[] {
+export function affectedHosts(
+  onset: Pick<NonNullable<FleetAnalysis['onset']>, 'hosts'>,
+  skew: number,
+): AffectedHost[] {
   return onset.hosts.map((h) => ({
     host: h.host,
     ts: h.onset,
     sigma: Math.max(skew / 2, (h.hi - h.lo) / 2, MINUTE),
   }));
+}
+
+/**
+ * When a change applied over a window first showed, from every host's onset: the posterior median of the
+ * window's start under the timing model (flat prior on the start, the spread integrated out, each onset
+ * blurred by its dating error). The earliest single onset is a poor estimate with many hosts: a few of
+ * them are dated tens of minutes early (a slow leak's bend is hard to date), and the earliest of many is
+ * one of those.
+ */
+export function windowStart(
+  hosts: { host: string; onset: number; lo: number; hi: number }[],
+  skew: number,
+): number {
+  const affected = affectedHosts({ hosts }, skew);
+  let first = Infinity;
+  for (const h of affected) first = Math.min(first, h.ts);
+  const grid = makeGrid(first, affected, skew);
+  const fit = windowFits([affected], grid)[0] as Float64Array;
+  const logMass = Array.from(fit, (f, i) => f + (grid.logDs[i] as number));
+  const total = logSumExp(logMass);
+  let i = 0;
+  for (let below = 0; i < logMass.length - 1; i++) {
+    below += Math.exp((logMass[i] as number) - total);
+    if (below >= 0.5) break;
+  }
+  return grid.s[i] as number;
 }
 
 /** τ: posterior mean of an exponential's mean, the default counting as `startDelayWeight` incidents. */

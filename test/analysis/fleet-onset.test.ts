@@ -301,6 +301,20 @@ describe('fleet onset', () => {
     expect(found?.hostsAffected).toBe(11);
   });
 
+  it('dates the change by every host, not by one host dated early', () => {
+    // Thirty hosts took the change over an hour; one more host's bend was dated 20 minutes before any.
+    const early = at(0) - 20 * MINUTE;
+    const hosts = [
+      ...Array.from({ length: 30 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      hostWith('early', { 'process:x': [early] }),
+      ...Array.from({ length: 9 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    const found = findFleetOnset(hosts, { from: T0, to: T0 + DAY }, { keys: ['process:x'] });
+    expect(found?.hosts.map((h) => h.host)).toContain('early');
+    expect(found?.first).toBe(early);
+    expect(Math.abs(found!.ts - at(0))).toBeLessThanOrEqual(10 * MINUTE);
+  });
+
   it('computes binomial tails', () => {
     expect(Math.exp(logBinomialTail(10, 0.5, 0))).toBeCloseTo(1, 10);
     expect(Math.exp(logBinomialTail(10, 0.5, 10))).toBeCloseTo(1 / 1024, 10);
