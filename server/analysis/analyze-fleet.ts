@@ -5,7 +5,7 @@
 import type { FleetData, HostData, Series } from './analysis.models.ts';
 import { type Attribution, attribute } from './attribution.ts';
 import type { ChangeKind, DetectOptions, SeriesFit } from './changepoint.ts';
-import { type FleetOnsetOptions, findFleetOnset } from './fleet-onset.ts';
+import { type FleetOnsetOptions, type OnsetDating, findFleetOnset } from './fleet-onset.ts';
 import {
   type GrowthOnset,
   type HostOnsets,
@@ -36,7 +36,7 @@ export interface FleetOnsetResult {
   p_value: number;
   /** Growth onsets per host per day on that series away from the cluster. */
   background_per_host_day: number;
-  hosts: { host: string; onset: number; lo: number; hi: number }[];
+  hosts: { host: string; onset: number; lo: number; hi: number; dating?: OnsetDating }[];
 }
 
 export interface GrowthResult {

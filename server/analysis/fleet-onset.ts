@@ -11,6 +11,7 @@
  * series tried.
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
+import type { ChangeKind } from './changepoint.ts';
 import { type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
 
 const MINUTE = 60_000;
@@ -46,11 +47,18 @@ export interface FleetOnsetOptions {
   related?: (key: string) => string[];
 }
 
+/**
+ * How a host's onset was dated: a level shift on the cluster's series (to within minutes), a bend in its
+ * trend (tens of minutes off now and then: a slow bend is hard to date), or through a related series.
+ */
+export type OnsetDating = 'step' | 'bend' | 'related';
+
 export interface AffectedHost {
   host: string;
   onset: number;
   lo: number;
   hi: number;
+  dating: OnsetDating;
 }
 
 export interface FleetOnset {
@@ -82,6 +90,12 @@ interface Event {
   hi: number;
   /** A jump (level shift) rather than a bend in the trend. */
   step: boolean;
+  /** A level shift alone: dated to within minutes. */
+  level: boolean;
+}
+
+function eventOf(host: number, c: { ts: number; lo: number; hi: number; kind: ChangeKind }): Event {
+  return { host, ts: c.ts, lo: c.lo, hi: c.hi, step: c.kind !== 'slope', level: c.kind === 'level' };
 }
 
 /** log P(X ≥ k) for X ~ Binomial(n, p). */
@@ -251,8 +265,7 @@ export function findFleetOnset(
   const eventsOf = (key: string): Event[] => {
     const events: Event[] = [];
     hosts.forEach((h, i) => {
-      for (const o of h.series.get(key)?.onsets ?? [])
-        events.push({ host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
+      for (const o of h.series.get(key)?.onsets ?? []) events.push(eventOf(i, o));
     });
     return events;
   };
@@ -260,8 +273,7 @@ export function findFleetOnset(
   for (const key of options.keys) {
     const ups: Event[] = [];
     hosts.forEach((h, i) => {
-      for (const c of h.series.get(key)?.fit?.changes ?? [])
-        if (growthAt(c).grows) ups.push({ host: i, ts: c.ts, lo: c.lo, hi: c.hi, step: c.kind !== 'slope' });
+      for (const c of h.series.get(key)?.fit?.changes ?? []) if (growthAt(c).grows) ups.push(eventOf(i, c));
     });
     ups.sort((a, b) => a.ts - b.ts);
     const scan = scanKey(key, eventsOf(key), ups, hostsSeen, exposure, span, widths, multiplicity, minHosts);
@@ -273,7 +285,9 @@ export function findFleetOnset(
   const inside = best.events.filter((e) => e.ts >= best.from && e.ts <= best.to);
   const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
   const margin = quantile(halfWidths, 0.5);
-  const byHost = new Map<number, Event>();
+  const byHost = new Map<number, Event & { dating: OnsetDating }>();
+  const dated = (e: Event, own: boolean) =>
+    ({ ...e, dating: own ? (e.level ? 'step' : 'bend') : 'related' }) as const;
   const related = [best.key, ...(options.related?.(best.key) ?? [])];
   // A host's onset is its first in the cluster's own series; a related series speaks only for hosts the
   // cluster's series is silent on (it is noisier there, or would not be the cluster's).
@@ -284,7 +298,7 @@ export function findFleetOnset(
       const seen = found.get(e.host);
       if (!seen || e.ts < seen.ts) found.set(e.host, e);
     }
-    for (const [host, e] of found) byHost.set(host, e);
+    for (const [host, e] of found) byHost.set(host, dated(e, key === best.key));
   }
   // The materiality floor keeps trivial growth out of the scan; once the cluster stands, growth on its own
   // series that passes every other test, in its window, is the change reaching a host where it is small
@@ -293,10 +307,10 @@ export function findFleetOnset(
     const fit = h.series.get(best.key)?.fit;
     if (byHost.has(i) || !fit) return;
     const o = growthOnsets(fit).find((g) => g.ts >= best.from - margin && g.ts <= best.to + margin);
-    if (o) byHost.set(i, { host: i, ts: o.ts, lo: o.lo, hi: o.hi, step: o.kind !== 'slope' });
+    if (o) byHost.set(i, dated(eventOf(i, o), true));
   });
   const affected: AffectedHost[] = [...byHost.values()]
-    .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi }))
+    .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi, dating: e.dating }))
     .sort((a, b) => a.onset - b.onset || a.host.localeCompare(b.host));
   const times = affected.map((a) => a.onset);
   return {

@@ -17,8 +17,12 @@ export const RANKING_MODEL = {
   clockSkewMs: 5 * MINUTE,
   /** Share of reached, affected hosts whose onset is unrelated to the change. */
   unrelated: 0.05,
-  /** Share of onsets placed off by tens of minutes (a slow leak's bend is hard to date), and that scale. */
-  onsetErrorShare: 0.25,
+  /**
+   * Share of onsets placed off by tens of minutes, by how the onset was dated (a slow leak's bend is hard
+   * to date; a level shift is not), and that scale. Measured on the `tune` fleets: a quarter of bends, one
+   * level shift in seventy, nearly half the hosts seen through a related series; 0.25 where not known.
+   */
+  onsetErrorShare: { step: 0.015, bend: 0.25, related: 0.45, unknown: 0.25 },
   onsetErrorMs: 30 * MINUTE,
   /** Prior mean start delay, and how many incidents' worth of weight it has against `confirmedLags`. */
   startDelayMs: 15 * MINUTE,
@@ -49,6 +53,8 @@ export interface AffectedHost {
   host: string;
   ts: number;
   sigma: number;
+  /** Share of onsets dated like this one that are off by tens of minutes (`onsetErrorShare`). */
+  offShare: number;
 }
 
 export interface Grid {
@@ -72,6 +78,7 @@ export function affectedHosts(
     host: h.host,
     ts: h.onset,
     sigma: Math.max(skew / 2, (h.hi - h.lo) / 2, MINUTE),
+    offShare: RANKING_MODEL.onsetErrorShare[h.dating ?? 'unknown'],
   }));
 }
 
@@ -82,10 +89,7 @@ export function affectedHosts(
  * them are dated tens of minutes early (a slow leak's bend is hard to date), and the earliest of many is
  * one of those.
  */
-export function windowStart(
-  hosts: { host: string; onset: number; lo: number; hi: number }[],
-  skew: number,
-): number {
+export function windowStart(hosts: NonNullable<FleetAnalysis['onset']>['hosts'], skew: number): number {
   const affected = affectedHosts({ hosts }, skew);
   let first = Infinity;
   for (const h of affected) first = Math.min(first, h.ts);
@@ -181,15 +185,19 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   const nw = spreads.length;
 
   // Distinct (onset, error) pairs over all sets, in onset order.
-  const hosts = [...new Set(sets.flat())].sort((x, y) => x.ts - y.ts || x.sigma - y.sigma);
+  const hosts = [...new Set(sets.flat())].sort(
+    (x, y) => x.ts - y.ts || x.sigma - y.sigma || x.offShare - y.offShare,
+  );
   const pointOf = new Map<AffectedHost, number>();
   const tsList: number[] = [];
   const sigmaList: number[] = [];
+  const shareList: number[] = [];
   for (const h of hosts) {
     const last = tsList.length - 1;
-    if (last < 0 || tsList[last] !== h.ts || sigmaList[last] !== h.sigma) {
+    if (last < 0 || tsList[last] !== h.ts || sigmaList[last] !== h.sigma || shareList[last] !== h.offShare) {
       tsList.push(h.ts);
       sigmaList.push(h.sigma);
+      shareList.push(h.offShare);
     }
     pointOf.set(h, tsList.length - 1);
   }
@@ -207,15 +215,14 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   let largest = 1;
   for (let j = 0; j < nw; j++) {
     const w = spreads[j] as number;
-    broad[j] = ((1 - m.unrelated) * m.onsetErrorShare) / (w + 2 * b) / background;
+    // The Laplace term without each host's share, which its own factors below carry.
+    broad[j] = (1 - m.unrelated) / (w + 2 * b) / background;
     for (let k = 0; k < n; k++) {
-      const c =
-        ((1 - m.unrelated) * (1 - m.onsetErrorShare)) /
-        (w + SQRT_2PI * (sigmaList[k] as number)) /
-        background;
+      const share = shareList[k] as number;
+      const c = ((1 - m.unrelated) * (1 - share)) / (w + SQRT_2PI * (sigmaList[k] as number)) / background;
       core[j * n + k] = c;
-      inside[j * n + k] = 1 + c + (broad[j] as number);
-      largest = Math.max(largest, 1 + c + (broad[j] as number));
+      inside[j * n + k] = 1 + c + (broad[j] as number) * share;
+      largest = Math.max(largest, 1 + c + (broad[j] as number) * share);
       // Beyond this value of distance² / 2σ² the Gaussian term is below 2⁻⁶⁰ of the background.
       gaussianCut[k] = Math.max(gaussianCut[k] as number, Math.log(c) + 60 * Math.LN2);
     }
@@ -229,7 +236,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   }
   const runLimit = 1e300 / largest;
   // exp(−(t − s − W) / b) = exp(−(t − origin) / b) · exp((s + W − origin) / b) after the window.
-  const decay = Float64Array.from(ts, (t) => Math.exp(-(t - origin) / b));
+  const decay = Float64Array.from(ts, (t, k) => (shareList[k] as number) * Math.exp(-(t - origin) / b));
 
   // Each set as its points (ascending) and how many of its hosts each stands for, and per spread the
   // prefix sums of its log r inside the window.
@@ -277,7 +284,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
       const outside = s - (ts[k] as number);
       const q = outside * outside * (halfInvVar[k] as number);
       gaussBefore[k] = q > (gaussianCut[k] as number) ? 0 : Math.exp(-q);
-      laplaceBefore[k] = Math.exp(-outside / b);
+      laplaceBefore[k] = (shareList[k] as number) * Math.exp(-outside / b);
     }
     let after = before;
     for (let j = 0; j < nw; j++) {

@@ -8,7 +8,7 @@ import {
   type RankInput,
   type Suspect,
 } from '../../server/changes/ranking.ts';
-import { logSumExp, RANKING_MODEL } from '../../server/changes/ranking.model.ts';
+import { logSumExp, RANKING_MODEL, windowStart } from '../../server/changes/ranking.model.ts';
 import { onsetAnalysis } from '../../server/sim/onset-analysis.ts';
 import { createRng, type Rng } from '../../server/sim/prng.ts';
 import { referenceScores } from '../../server/changes/ranking.reference.ts';
@@ -465,5 +465,21 @@ describe('rankChanges against a straightforward reference', () => {
     }
     // The fleets exercise the ranking, not only its early exits.
     expect(ranked).toBeGreaterThan(10);
+  });
+});
+
+describe('windowStart', () => {
+  const hosts = (dating: 'step' | 'bend' | 'related') =>
+    Array.from({ length: 30 }, (_, i) => {
+      const onset = FIRST + i * 2 * MINUTE;
+      return { host: `h${i}`, onset, lo: onset, hi: onset, dating };
+    });
+
+  it('trusts the earliest level shifts, and the earliest bends less', () => {
+    // Level shifts are dated to within minutes; a bend now and then tens of minutes early.
+    expect(Math.abs(windowStart(hosts('step'), 5 * MINUTE) - FIRST)).toBeLessThanOrEqual(MINUTE);
+    const bends = windowStart(hosts('bend'), 5 * MINUTE);
+    expect(bends).toBeGreaterThan(FIRST + MINUTE);
+    expect(bends).toBeLessThanOrEqual(FIRST + 10 * MINUTE);
   });
 });
