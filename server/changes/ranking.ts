@@ -8,7 +8,8 @@
  * Timing. A change that lands at L is applied by each host it reaches at its next scheduled run (highstate
  * with splay, cron, a push): the onsets of the hosts it explains are uniform over a window [s, s + W],
  * blurred by the onset's error: Gaussian of width σ (half the clock-skew bound, or the onset's own
- * interval) for most hosts, Laplace of 30 min for a quarter (a slow leak's bend is hard to date); with
+ * interval) for most hosts, Laplace of 30 min for some (a quarter of bends: a slow leak's bend is hard to
+ * date; one level shift in seventy; nearly half the hosts seen through a related series); with
  * probability ε a reached host's onset is unrelated. An unrelated onset is one the fleet step counted
  * because it fell in the cluster's window, so it is uniform over that stretch (the first to the last
  * onset, give or take the clock skew), not over the whole analysis window. W has a
