@@ -32,9 +32,9 @@ export function toAnalysisResponse(r: AnalysisReport) {
       series: o.series,
       median: formatTime(o.median),
       spread_minutes: {
-        p10: round((o.spread.p10 - o.first) / 60_000, 1),
-        p50: round((o.spread.p50 - o.first) / 60_000, 1),
-        p90: round((o.spread.p90 - o.first) / 60_000, 1),
+        p10: round((o.spread.p10 - o.ts) / 60_000, 1),
+        p50: round((o.spread.p50 - o.ts) / 60_000, 1),
+        p90: round((o.spread.p90 - o.ts) / 60_000, 1),
       },
       p_value: o.p_value,
       background_per_host_day: round(o.background_per_host_day, 4),

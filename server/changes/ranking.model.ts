@@ -102,7 +102,8 @@ export function windowStart(hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
     below += Math.exp((logMass[i] as number) - total);
     if (below >= 0.5) break;
   }
-  return grid.s[i] as number;
+  // To the second: the grid's points fall between samples.
+  return Math.round((grid.s[i] as number) / SECOND) * SECOND;
 }
 
 /** τ: posterior mean of an exponential's mean, the default counting as `startDelayWeight` incidents. */

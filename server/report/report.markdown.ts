@@ -156,7 +156,9 @@ function timeline(input: ReportInput, revert: ReportCommit | undefined): Timelin
     const firstHost = [...o.hosts].sort((x, y) => Date.parse(x.onset) - Date.parse(y.onset))[0];
     entries.push({
       at: first,
-      what: `**First onset**: memory growth starts${firstHost ? ` on ${md(firstHost.host)}` : ''}.`,
+      what:
+        `**First onset**: memory growth starts, dated by all ${o.hosts_affected} affected hosts` +
+        (firstHost ? `; the earliest, ${md(firstHost.host)}, at ${when(Date.parse(firstHost.onset))}.` : '.'),
     });
     entries.push({
       at: Date.parse(o.median),
