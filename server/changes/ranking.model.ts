@@ -185,7 +185,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   const spreads = grid.spreads;
   const nw = spreads.length;
 
-  // Distinct (onset, error) pairs over all sets, in onset order.
+  // Distinct (onset, error, off share) points over all sets, in onset order.
   const hosts = [...new Set(sets.flat())].sort(
     (x, y) => x.ts - y.ts || x.sigma - y.sigma || x.offShare - y.offShare,
   );
