@@ -88,15 +88,15 @@ interface Event {
   ts: number;
   lo: number;
   hi: number;
-  /** A jump (level shift) rather than a bend in the trend. */
-  step: boolean;
-  /** A level shift alone: dated to within minutes. */
-  level: boolean;
+  kind: ChangeKind;
 }
 
 function eventOf(host: number, c: { ts: number; lo: number; hi: number; kind: ChangeKind }): Event {
-  return { host, ts: c.ts, lo: c.lo, hi: c.hi, step: c.kind !== 'slope', level: c.kind === 'level' };
+  return { host, ts: c.ts, lo: c.lo, hi: c.hi, kind: c.kind };
 }
+
+/** A jump (a level shift, with or without a bend) rather than a bend alone. */
+const jumps = (e: Event): boolean => e.kind !== 'slope';
 
 /** log P(X ≥ k) for X ~ Binomial(n, p). */
 export function logBinomialTail(n: number, p: number, k: number): number {
@@ -175,7 +175,7 @@ function recursDaily(events: Event[], lo: number, hi: number, ups: Event[]): boo
       for (let i = lowerBound(ups, e.ts + shift - DAILY_DRIFT); i < ups.length; i++) {
         const u = ups[i]!;
         if (u.ts > e.ts + shift + DAILY_DRIFT) break;
-        if (u.host === e.host && u.step === e.step) return true;
+        if (u.host === e.host && jumps(u) === jumps(e)) return true;
       }
       return false;
     });
@@ -286,8 +286,11 @@ export function findFleetOnset(
   const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
   const margin = quantile(halfWidths, 0.5);
   const byHost = new Map<number, Event & { dating: OnsetDating }>();
-  const dated = (e: Event, own: boolean) =>
-    ({ ...e, dating: own ? (e.level ? 'step' : 'bend') : 'related' }) as const;
+  // A level shift alone is dated to within minutes; a bend is not.
+  const dated = (e: Event, own: boolean) => ({
+    ...e,
+    dating: (own ? (e.kind === 'level' ? 'step' : 'bend') : 'related') as OnsetDating,
+  });
   const related = [best.key, ...(options.related?.(best.key) ?? [])];
   // A host's onset is its first in the cluster's own series; a related series speaks only for hosts the
   // cluster's series is silent on (it is noisier there, or would not be the cluster's).
