@@ -4,7 +4,8 @@
  * 1. The series is binned in time into about 256 cells; each cell keeps its median, so spikes shorter
  *    than half a cell vanish and the search cost no longer depends on the sampling rate.
  * 2. When the series covers a day or more, a daily cycle (24 h and 12 h harmonics) is fitted jointly with
- *    the segmentation by backfitting and removed, so a daily swing is not read as a trend change.
+ *    the segmentation by backfitting and removed, so a daily swing is not read as a trend change. The
+ *    fit with the cycle and the one without are compared by BIC; the one passed over is kept beside.
  * 3. The noise scale is the MAD of first differences, corrected for lag-1 autocorrelation (estimated
  *    robustly from the same differences); the penalty grows by the long-run variance ratio, so a slowly
  *    wandering series needs stronger evidence.
@@ -57,6 +58,13 @@ export interface SeriesFit {
   rho: number;
   /** Daily cycle `[sin 24h, cos 24h, sin 12h, cos 12h]` coefficients, or null when not fitted. */
   seasonal: Float64Array | null;
+  /**
+   * The fit under the model BIC passed over (with the daily cycle or without it), where both were fitted.
+   * Over a day or two the choice is close, and each model hides some changes: the cycle can take up growth
+   * that starts mid-window, and without it a step that lands as the daily swing turns down reads as a
+   * burst draining.
+   */
+  alternative?: SeriesFit;
 }
 
 export interface DetectOptions {
@@ -1333,10 +1341,11 @@ export function detectChanges(
   if (m < MIN_POINTS) return withOneSegment(none, ts, y, orig, n);
   const logM = Math.log(m);
   const penalty = (options.penaltyScale ?? 1) * PARAMS_PER_CHANGE * logM;
-  let z = (scratch.z = grown(scratch.z, m));
+  const z = (scratch.z = grown(scratch.z, m));
   let sums = scratch.sums;
   let coef: Float64Array | null = null;
   let fit = segmentCells(bins, null, sums, z, penalty);
+  let other: { fit: BinFit; coef: Float64Array | null; sums: Sums } | null = null;
   if (!(fit.noise.sigma > 0)) return withOneSegment(none, ts, y, orig, n);
   // Within an hour of a full day the two harmonics are still told apart from a trend.
   const seasonal =
@@ -1367,12 +1376,33 @@ export function detectChanges(
     }
     const cycleCost = bicCost(cSums, withCycle, m, scale, penalty) + (4 / PARAMS_PER_CHANGE) * penalty;
     if (withCycle.noise.sigma > 0 && cycleCost < plainCost) {
+      other = { fit: plain, coef: null, sums };
       fit = withCycle;
       coef = cycle;
       sums = cSums;
-      z = cz;
-    }
+    } else if (withCycle.noise.sigma > 0) other = { fit: withCycle, coef: cycle, sums: cSums };
   }
+  const input: Input = { tsIn, ts, y, orig, n, bins, logM };
+  const out = resolveFit(input, fit, coef, sums);
+  // Each resolves from its own sums; the scratch arrays they share are free again once one has returned.
+  if (other) out.alternative = resolveFit(input, other.fit, other.coef, other.sums);
+  return out;
+}
+
+interface Input {
+  tsIn: Float64Array;
+  ts: Float64Array;
+  y: Float64Array;
+  orig: Int32Array | null;
+  n: number;
+  bins: Binned;
+  logM: number;
+}
+
+/** A segmentation of the cells, with the cycle `coef` it was fitted with, classified and located at full resolution. */
+function resolveFit(input: Input, fit: BinFit, coef: Float64Array | null, sums: Sums): SeriesFit {
+  const { tsIn, ts, y, orig, n, bins, logM } = input;
+  const m = bins.m;
   const { cps, noise, centre, beta } = fit;
   if (cps.length === 0) {
     const f = lineFit(sums, 0, m, scratchFit);

@@ -11,8 +11,8 @@
  * series tried.
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
-import type { ChangeKind } from './changepoint.ts';
-import { type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
+import type { ChangeKind, SeriesFit } from './changepoint.ts';
+import { type GrowthOnset, type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -65,8 +65,9 @@ export interface FleetOnset {
   /** The derived series whose onsets cluster. */
   key: string;
   /**
-   * When the change first showed on any affected host, epoch ms: estimated from every host's onset and its
-   * dating error (`windowStart`), so it may follow a host whose onset was dated early.
+   * When the change first showed on any affected host, epoch ms: estimated from the onsets detection found
+   * on its own, each with its dating error, against the rate of onsets away from the cluster
+   * (`windowStart`), so it may follow a host whose onset was dated early.
    */
   ts: number;
   /** The earliest onset of an affected host, as dated on that host. */
@@ -242,6 +243,12 @@ function scanKey(
   return best;
 }
 
+function affectedOf(hosts: HostOnsets[], events: Iterable<Event & { dating: OnsetDating }>): AffectedHost[] {
+  return [...events]
+    .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi, dating: e.dating }))
+    .sort((a, b) => a.onset - b.onset || a.host.localeCompare(b.host));
+}
+
 /** The site-wide onset among the hosts' growth onsets, or null when no cluster is significant. */
 export function findFleetOnset(
   hosts: HostOnsets[],
@@ -303,22 +310,28 @@ export function findFleetOnset(
     }
     for (const [host, e] of found) byHost.set(host, dated(e, key === best.key));
   }
-  // The materiality floor keeps trivial growth out of the scan; once the cluster stands, growth on its own
-  // series that passes every other test, in its window, is the change reaching a host where it is small
-  // against the host's memory (a 100 MiB step on a 64 GiB database host).
+  // Once the cluster stands, a host silent on its series is looked at again there, in its window:
+  // - without the materiality floor, which keeps trivial growth out of the scan: growth that passes every
+  //   other test is the change reaching a host where it is small against the host's memory (a 100 MiB step
+  //   on a 64 GiB database host);
+  // - under the model BIC passed over (with the daily cycle or without it): over a day or two the choice
+  //   is close, and the chosen model can hide the change (see `SeriesFit.alternative`).
+  const inCluster = (fit: SeriesFit): GrowthOnset | undefined =>
+    growthOnsets(fit).find((g) => g.ts >= best.from - margin && g.ts <= best.to + margin);
+  // The hosts detection found on its own date the change; those looked at again do not: their onsets were
+  // sought inside the window, so they say nothing of where it starts.
+  const dating = affectedOf(hosts, byHost.values());
   hosts.forEach((h, i) => {
     const fit = h.series.get(best.key)?.fit;
     if (byHost.has(i) || !fit) return;
-    const o = growthOnsets(fit).find((g) => g.ts >= best.from - margin && g.ts <= best.to + margin);
+    const o = inCluster(fit) ?? (fit.alternative && inCluster(fit.alternative));
     if (o) byHost.set(i, dated(eventOf(i, o), true));
   });
-  const affected: AffectedHost[] = [...byHost.values()]
-    .map((e) => ({ host: hosts[e.host]!.host, onset: e.ts, lo: e.lo, hi: e.hi, dating: e.dating }))
-    .sort((a, b) => a.onset - b.onset || a.host.localeCompare(b.host));
+  const affected = affectedOf(hosts, byHost.values());
   const times = affected.map((a) => a.onset);
   return {
     key: best.key,
-    ts: windowStart(affected, RANKING_MODEL.clockSkewMs),
+    ts: windowStart(dating, RANKING_MODEL.clockSkewMs, { perHostMs: best.lambda, hostsSeen }),
     first: times[0]!,
     median: quantile(times, 0.5),
     spread: { p10: quantile(times, 0.1), p50: quantile(times, 0.5), p90: quantile(times, 0.9) },

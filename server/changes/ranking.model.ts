@@ -62,6 +62,8 @@ export interface Grid {
   s: Float64Array;
   logDs: Float64Array;
   spreads: Float64Array;
+  /** Share of affected hosts whose onset is unrelated to the change. */
+  unrelated: number;
   /**
    * log density of an affected host's onset that is unrelated to the change (`unrelated` of them), uniform
    * over the stretch the fleet step counted affected hosts in.
@@ -88,12 +90,27 @@ export function affectedHosts(
  * blurred by its dating error). The earliest single onset is a poor estimate with many hosts: a few of
  * them are dated tens of minutes early (a slow leak's bend is hard to date), and the earliest of many is
  * one of those.
+ *
+ * Where the rate of onsets away from the cluster is known (per host and ms, over `hostsSeen` hosts), the
+ * share of unrelated onsets is the number that rate puts in the stretch the hosts were counted in, by
+ * chance, per host counted; else the model's `unrelated`.
  */
-export function windowStart(hosts: NonNullable<FleetAnalysis['onset']>['hosts'], skew: number): number {
+export function windowStart(
+  hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
+  skew: number,
+  background?: { perHostMs: number; hostsSeen: number },
+): number {
   const affected = affectedHosts({ hosts }, skew);
+  const unrelated = background
+    ? Math.min(
+        0.5,
+        (background.hostsSeen * -Math.expm1(-background.perHostMs * countedStretch(affected, skew))) /
+          affected.length,
+      )
+    : RANKING_MODEL.unrelated;
   let first = Infinity;
   for (const h of affected) first = Math.min(first, h.ts);
-  const grid = makeGrid(first, affected, skew);
+  const grid = makeGrid(first, affected, skew, unrelated);
   const fit = windowFits([affected], grid)[0] as Float64Array;
   const logMass = Array.from(fit, (f, i) => f + (grid.logDs[i] as number));
   const total = logSumExp(logMass);
@@ -126,6 +143,17 @@ export function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
   return new Map(hosts.map((h) => [h.host, key === undefined ? '' : (h.labels[key] ?? '')]));
 }
 
+/** The stretch the fleet step counted affected hosts in: the first to the last onset, give or take the skew. */
+function countedStretch(affected: readonly AffectedHost[], skew: number): number {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const h of affected) {
+    first = Math.min(first, h.ts);
+    last = Math.max(last, h.ts);
+  }
+  return affected.length === 0 ? 2 * Math.max(skew, MINUTE) : last - first + 2 * Math.max(skew, MINUTE);
+}
+
 /**
  * Apply-window starts: fine near the first onset, coarser going back (a start delay of hours or days),
  * and forward as far as the median onset (the first onsets may be unrelated).
@@ -134,10 +162,15 @@ export function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
  * uniform over that stretch (the first to the last onset, give or take the clock skew), not over the
  * whole analysis window, where most such onsets would never have been counted.
  */
-export function makeGrid(first: number, affected: readonly AffectedHost[], skew: number): Grid {
+export function makeGrid(
+  first: number,
+  affected: readonly AffectedHost[],
+  skew: number,
+  unrelated: number = RANKING_MODEL.unrelated,
+): Grid {
   const m = RANKING_MODEL;
   const sorted = affected.map((h) => h.ts).sort((a, b) => a - b);
-  const selected = (sorted[sorted.length - 1] ?? first) - (sorted[0] ?? first) + 2 * Math.max(skew, MINUTE);
+  const selected = countedStretch(affected, skew);
   const median = sorted[Math.floor(sorted.length / 2)] ?? first;
   const forward = Math.min(Math.max(median - first, 30 * MINUTE), 6 * HOUR);
   const points: number[] = [first];
@@ -158,7 +191,7 @@ export function makeGrid(first: number, affected: readonly AffectedHost[], skew:
   for (let j = 0; j < m.spreadSteps; j++) {
     spreads[j] = m.spreadMinMs * Math.pow(m.spreadMaxMs / m.spreadMinMs, j / (m.spreadSteps - 1));
   }
-  return { s, logDs, spreads, logPerHostBackground: Math.log(m.unrelated) - Math.log(selected) };
+  return { s, logDs, spreads, unrelated, logPerHostBackground: Math.log(unrelated) - Math.log(selected) };
 }
 
 /**
@@ -217,10 +250,10 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   for (let j = 0; j < nw; j++) {
     const w = spreads[j] as number;
     // The Laplace term without each host's share, which its own factors below carry.
-    broad[j] = (1 - m.unrelated) / (w + 2 * b) / background;
+    broad[j] = (1 - grid.unrelated) / (w + 2 * b) / background;
     for (let k = 0; k < n; k++) {
       const share = shareList[k] as number;
-      const c = ((1 - m.unrelated) * (1 - share)) / (w + SQRT_2PI * (sigmaList[k] as number)) / background;
+      const c = ((1 - grid.unrelated) * (1 - share)) / (w + SQRT_2PI * (sigmaList[k] as number)) / background;
       core[j * n + k] = c;
       inside[j * n + k] = 1 + c + (broad[j] as number) * share;
       largest = Math.max(largest, 1 + c + (broad[j] as number) * share);

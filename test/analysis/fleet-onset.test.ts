@@ -301,6 +301,39 @@ describe('fleet onset', () => {
     expect(found?.hostsAffected).toBe(11);
   });
 
+  it('looks again under the model BIC passed over, without dating the change by what it finds', () => {
+    const z = normals(78);
+    const flat = makeSeries(24 * 60, () => 100 * MIB + 0.5 * MIB * z());
+    const stepped = makeSeries(
+      24 * 60,
+      (_, ts) => 100 * MIB + 0.5 * MIB * z() + (ts >= at(0) ? 50 * MIB : 0),
+    );
+    // The chosen model holds no onset; the other one holds a step at the cluster's first minute.
+    const chosen = detectChanges(flat.ts, flat.values);
+    const other = detectChanges(stepped.ts, stepped.values);
+    expect(growthOnsets(chosen)).toEqual([]);
+    expect(growthOnsets(other).map((o) => o.ts)).toEqual([at(0)]);
+    const hosts = (extra: HostOnsets[]) => [
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      ...extra,
+      ...Array.from({ length: 9 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    const window = { from: T0, to: T0 + DAY };
+    const found = findFleetOnset(
+      hosts([hostWith('other', {}, { 'process:x': { ...chosen, alternative: other } })]),
+      window,
+      { keys: ['process:x'] },
+    );
+    expect(found?.hosts.map((h) => h.host)).toContain('other');
+    expect(found?.hostsAffected).toBe(11);
+    // Its onset was sought inside the window: the change is dated as without it.
+    const without = findFleetOnset(hosts([hostWith('other', {}, { 'process:x': chosen })]), window, {
+      keys: ['process:x'],
+    });
+    expect(without?.hostsAffected).toBe(10);
+    expect(found?.ts).toBe(without?.ts);
+  });
+
   it('dates the change by every host, not by one host dated early', () => {
     // Thirty hosts took the change over an hour; one more host's bend was dated 20 minutes before any.
     const early = at(0) - 20 * MINUTE;

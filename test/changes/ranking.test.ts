@@ -482,4 +482,18 @@ describe('windowStart', () => {
     expect(bends).toBeGreaterThan(FIRST + MINUTE);
     expect(bends).toBeLessThanOrEqual(FIRST + 10 * MINUTE);
   });
+
+  it('weighs the earliest onsets by the rate at which onsets happen anyway', () => {
+    // Two hosts took the change in its first minute, the other 28 from ten minutes on.
+    const sparse = Array.from({ length: 30 }, (_, i) => {
+      const onset = FIRST + (i < 2 ? i * MINUTE : 10 * MINUTE + (i - 2) * 2 * MINUTE);
+      return { host: `h${i}`, onset, lo: onset, hi: onset, dating: 'step' as const };
+    });
+    // Onsets are rare away from the cluster (one per host in ten days): the first two are the change's.
+    const rare = windowStart(sparse, 5 * MINUTE, { perHostMs: 0.1 / DAY, hostsSeen: 40 });
+    expect(Math.abs(rare - FIRST)).toBeLessThanOrEqual(MINUTE);
+    // Common (ten per host a day): two early onsets are as likely chance.
+    const common = windowStart(sparse, 5 * MINUTE, { perHostMs: 10 / DAY, hostsSeen: 40 });
+    expect(common).toBeGreaterThan(FIRST + 10 * MINUTE);
+  });
 });
