@@ -23,7 +23,7 @@ export interface AnalyzeOptions {
 }
 
 export interface FleetOnsetResult {
-  /** When the change first showed on any affected host (estimated from all of them; see FleetOnset). */
+  /** When the change first showed on any affected host (estimated from them together; see FleetOnset). */
   ts: number;
   /** The series whose onsets cluster: `used` or a `node_memory_*` component. */
   series: string;

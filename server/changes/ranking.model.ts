@@ -91,9 +91,7 @@ export function affectedHosts(
  * them are dated tens of minutes early (a slow leak's bend is hard to date), and the earliest of many is
  * one of those.
  *
- * Where the rate of onsets away from the cluster is known (per host and ms, over `hostsSeen` hosts), the
- * share of unrelated onsets is the number that rate puts in the stretch the hosts were counted in, by
- * chance, per host counted; else the model's `unrelated`.
+ * Given the rate of onsets away from the cluster, the share of unrelated onsets follows from it (`makeGrid`).
  */
 export function windowStart(
   hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
@@ -101,16 +99,9 @@ export function windowStart(
   background?: { perHostMs: number; hostsSeen: number },
 ): number {
   const affected = affectedHosts({ hosts }, skew);
-  const unrelated = background
-    ? Math.min(
-        0.5,
-        (background.hostsSeen * -Math.expm1(-background.perHostMs * countedStretch(affected, skew))) /
-          affected.length,
-      )
-    : RANKING_MODEL.unrelated;
   let first = Infinity;
   for (const h of affected) first = Math.min(first, h.ts);
-  const grid = makeGrid(first, affected, skew, unrelated);
+  const grid = makeGrid(first, affected, skew, background);
   const fit = windowFits([affected], grid)[0] as Float64Array;
   const logMass = Array.from(fit, (f, i) => f + (grid.logDs[i] as number));
   const total = logSumExp(logMass);
@@ -143,34 +134,28 @@ export function hostGroups(hosts: FleetAnalysis['hosts']): Map<string, string> {
   return new Map(hosts.map((h) => [h.host, key === undefined ? '' : (h.labels[key] ?? '')]));
 }
 
-/** The stretch the fleet step counted affected hosts in: the first to the last onset, give or take the skew. */
-function countedStretch(affected: readonly AffectedHost[], skew: number): number {
-  let first = Infinity;
-  let last = -Infinity;
-  for (const h of affected) {
-    first = Math.min(first, h.ts);
-    last = Math.max(last, h.ts);
-  }
-  return affected.length === 0 ? 2 * Math.max(skew, MINUTE) : last - first + 2 * Math.max(skew, MINUTE);
-}
-
 /**
  * Apply-window starts: fine near the first onset, coarser going back (a start delay of hours or days),
  * and forward as far as the median onset (the first onsets may be unrelated).
  *
  * An unrelated onset is one the fleet step counted because it fell in the cluster's window: its density is
  * uniform over that stretch (the first to the last onset, give or take the clock skew), not over the
- * whole analysis window, where most such onsets would never have been counted.
+ * whole analysis window, where most such onsets would never have been counted. Their share is the model's
+ * `unrelated`, or, given the rate of onsets away from the cluster (per host and ms, over `hostsSeen`
+ * hosts), the number that rate puts in that stretch by chance, per affected host.
  */
 export function makeGrid(
   first: number,
   affected: readonly AffectedHost[],
   skew: number,
-  unrelated: number = RANKING_MODEL.unrelated,
+  background?: { perHostMs: number; hostsSeen: number },
 ): Grid {
   const m = RANKING_MODEL;
   const sorted = affected.map((h) => h.ts).sort((a, b) => a - b);
-  const selected = countedStretch(affected, skew);
+  const selected = (sorted[sorted.length - 1] ?? first) - (sorted[0] ?? first) + 2 * Math.max(skew, MINUTE);
+  const unrelated = background
+    ? Math.min(0.5, (background.hostsSeen * -Math.expm1(-background.perHostMs * selected)) / affected.length)
+    : m.unrelated;
   const median = sorted[Math.floor(sorted.length / 2)] ?? first;
   const forward = Math.min(Math.max(median - first, 30 * MINUTE), 6 * HOUR);
   const points: number[] = [first];

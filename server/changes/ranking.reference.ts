@@ -112,8 +112,8 @@ function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
       for (const h of hosts) {
         const lag = h.ts - s;
         const outside = lag < 0 ? -lag : lag > w ? lag - w : 0;
-        const core = ((1 - m.unrelated) * (1 - h.offShare)) / (w + Math.sqrt(2 * Math.PI) * h.sigma);
-        const broad = ((1 - m.unrelated) * h.offShare) / (w + 2 * b);
+        const core = ((1 - grid.unrelated) * (1 - h.offShare)) / (w + Math.sqrt(2 * Math.PI) * h.sigma);
+        const broad = ((1 - grid.unrelated) * h.offShare) / (w + 2 * b);
         total += Math.log(
           core * Math.exp(-(outside * outside) / (2 * h.sigma * h.sigma)) +
             broad * Math.exp(-outside / b) +

@@ -157,7 +157,7 @@ function timeline(input: ReportInput, revert: ReportCommit | undefined): Timelin
     entries.push({
       at: first,
       what:
-        `**First onset**: memory growth starts, dated by all ${o.hosts_affected} affected hosts` +
+        `**First onset**: memory growth starts, dated by the affected hosts together` +
         (firstHost ? `; the earliest, ${md(firstHost.host)}, at ${when(Date.parse(firstHost.onset))}.` : '.'),
     });
     entries.push({
