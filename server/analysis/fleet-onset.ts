@@ -12,7 +12,13 @@
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
 import type { ChangeKind, SeriesFit } from './changepoint.ts';
-import { type GrowthOnset, type HostOnsets, growthAt, growthOnsets } from './host-onset.ts';
+import {
+  CLUSTER_HISTORY_MS,
+  type GrowthOnset,
+  type HostOnsets,
+  growthAt,
+  growthOnsets,
+} from './host-onset.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -292,6 +298,10 @@ export function findFleetOnset(
   const inside = best.events.filter((e) => e.ts >= best.from && e.ts <= best.to);
   const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
   const margin = quantile(halfWidths, 0.5);
+  // Within its own uncertainty: a slow bend's onset may be placed past the window's edge, with an interval
+  // that reaches into it.
+  const near = (o: { lo: number; hi: number }): boolean =>
+    o.hi >= best.from - margin && o.lo <= best.to + margin;
   const byHost = new Map<number, Event & { dating: OnsetDating }>();
   // A level shift alone is dated to within minutes; a bend is not.
   const dated = (e: Event, own: boolean) => ({
@@ -304,7 +314,7 @@ export function findFleetOnset(
   for (const key of related) {
     const found = new Map<number, Event>();
     for (const e of key === best.key ? best.events : eventsOf(key)) {
-      if (e.ts < best.from - margin || e.ts > best.to + margin || byHost.has(e.host)) continue;
+      if (!near(e) || byHost.has(e.host)) continue;
       const seen = found.get(e.host);
       if (!seen || e.ts < seen.ts) found.set(e.host, e);
     }
@@ -315,9 +325,11 @@ export function findFleetOnset(
   //   other test is the change reaching a host where it is small against the host's memory (a 100 MiB step
   //   on a 64 GiB database host);
   // - under the model BIC passed over (with the daily cycle or without it): over a day or two the choice
-  //   is close, and the chosen model can hide the change (see `SeriesFit.alternative`).
+  //   is close, and the chosen model can hide the change (see `SeriesFit.alternative`);
+  // - with only as much history before the change as is asked after it: a host that came up a few hours
+  //   before the change reached it (see `CLUSTER_HISTORY_MS`).
   const inCluster = (fit: SeriesFit): GrowthOnset | undefined =>
-    growthOnsets(fit).find((g) => g.ts >= best.from - margin && g.ts <= best.to + margin);
+    growthOnsets(fit, 0, CLUSTER_HISTORY_MS).find(near);
   // The hosts detection found on its own date the change; those looked at again do not: their onsets were
   // sought inside the window, so they say nothing of where it starts.
   const dating = affectedOf(hosts, byHost.values());

@@ -48,6 +48,13 @@ const MIN_HISTORY_MS = 6 * HOUR;
 // And some behaviour after it: a cron job's burst rises for minutes up to most of an hour (updatedb, a
 // backup) before it drains, so growth seen for less than this cannot be told from one.
 const MIN_FOLLOW_MS = HOUR;
+/**
+ * Where a site-wide change is already known to lie, the history asked of a host is only what shows that its
+ * series departed there: as much as is asked after the change. The quarter of a day guards against reading
+ * a host's first hours (warm-up, half a daily swing) as an onset anywhere in the window; inside the
+ * cluster's window the scan has already said that something changed.
+ */
+export const CLUSTER_HISTORY_MS = MIN_FOLLOW_MS;
 // A segment this short between two changes may be a step spread over a slot mean or two (see withoutRamps).
 const RAMP_MS = 15 * 60_000;
 const SLAB_OBJECTS = /^node_slabinfo_objects\{slab="((?:[^"\\]|\\.)*)"\}$/;
@@ -135,9 +142,9 @@ export function growthAt(c: ChangePoint): {
 /**
  * Changes that start growth: a slope increase into growth or an upward level shift. Drops (restarts, the
  * OOM killer, reclaim) are not onsets, even when the series regrows after them, and neither are spikes
- * that return.
+ * that return. `historyMs` is how much of the series must come before a change.
  */
-export function growthOnsets(fitted: SeriesFit, memTotal = 0): GrowthOnset[] {
+export function growthOnsets(fitted: SeriesFit, memTotal = 0, historyMs = MIN_HISTORY_MS): GrowthOnset[] {
   const fit = withoutRamps(fitted);
   const floor = MATERIAL_SHARE * memTotal;
   const out: GrowthOnset[] = [];
@@ -147,7 +154,7 @@ export function growthOnsets(fitted: SeriesFit, memTotal = 0): GrowthOnset[] {
     const { grows, slopeUp, levelUp } = growthAt(c);
     if (!grows) return;
     if (!sustained(fit, i, transient)) return;
-    if (c.ts - fit.segments[0]!.startTs < MIN_HISTORY_MS) return;
+    if (c.ts - fit.segments[0]!.startTs < historyMs) return;
     if (fit.segments[fit.segments.length - 1]!.endTs - c.ts < MIN_FOLLOW_MS) return;
     // Immaterial: slower than the floor per day and a smaller jump than the floor.
     if (c.rateAfter - c.rateBefore < floor / 24 && c.jump < floor) return;

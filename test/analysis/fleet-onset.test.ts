@@ -334,6 +334,58 @@ describe('fleet onset', () => {
     expect(found?.ts).toBe(without?.ts);
   });
 
+  it('counts an onset past the window whose own interval reaches into it', () => {
+    const past = at(9) + 40 * MINUTE;
+    const reaching = hostWith('reaching', { 'process:x': [past] });
+    reaching.series.get('process:x')!.onsets[0]!.lo = at(9) - 10 * MINUTE;
+    const hosts = [
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      reaching,
+      // Dated to the minute, as far past the window: another matter.
+      hostWith('sharp', { 'process:x': [past] }),
+      ...Array.from({ length: 8 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    // A scan of 20-minute windows: the ten hosts' cluster, not the onsets past it.
+    const found = findFleetOnset(
+      hosts,
+      { from: T0, to: T0 + DAY },
+      { keys: ['process:x'], widthsMs: [20 * MINUTE] },
+    );
+    expect(found?.window.to).toBe(at(9));
+    expect(found?.hosts.map((h) => h.host)).toContain('reaching');
+    expect(found?.hosts.map((h) => h.host)).not.toContain('sharp');
+    expect(found?.hostsAffected).toBe(11);
+  });
+
+  it('looks again at a host that came up a few hours before the change reached it', () => {
+    const z = normals(79);
+    const series = (upBefore: number) => {
+      const start = at(0) - upBefore;
+      const n = Math.round((T0 + DAY - start) / MINUTE);
+      const s = makeSeries(
+        n,
+        (i) => 100 * MIB + 0.5 * MIB * z() + (start + i * MINUTE >= at(0) ? 50 * MIB : 0),
+      );
+      return { ts: s.ts.map((t) => t + start - T0), values: s.values };
+    };
+    const threeHours = series(3 * HOUR);
+    const fit = detectChanges(threeHours.ts, threeHours.values);
+    // Three hours are too little history for an onset anywhere in the window.
+    expect(growthOnsets(fit)).toEqual([]);
+    const halfHour = series(30 * MINUTE);
+    const hosts = [
+      ...Array.from({ length: 10 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      hostWith('late', {}, { 'process:x': fit }),
+      hostWith('just-up', {}, { 'process:x': detectChanges(halfHour.ts, halfHour.values) }),
+      ...Array.from({ length: 8 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    const found = findFleetOnset(hosts, { from: T0, to: T0 + DAY }, { keys: ['process:x'] });
+    expect(found?.hosts.find((h) => h.host === 'late')?.onset).toBe(at(0));
+    // Half an hour says nothing of where the series stood before.
+    expect(found?.hosts.map((h) => h.host)).not.toContain('just-up');
+    expect(found?.hostsAffected).toBe(11);
+  });
+
   it('dates the change by every host, not by one host dated early', () => {
     // Thirty hosts took the change over an hour; one more host's bend was dated 20 minutes before any.
     const early = at(0) - 20 * MINUTE;
