@@ -18,6 +18,11 @@ export const RANKING_MODEL = {
   /** Share of reached, affected hosts whose onset is unrelated to the change. */
   unrelated: 0.05,
   /**
+   * The same share for hosts seen only through a related series (`AffectedHost.scopeUnknown`), where it is
+   * higher: on the `tune` fleets about a quarter of them are hosts the change did not reach.
+   */
+  unrelatedRelated: 0.25,
+  /**
    * Share of onsets placed off by tens of minutes, by how the onset was dated (a slow leak's bend is hard
    * to date; a level shift is not), and that scale. Measured on the `tune` fleets: a quarter of bends, one
    * level shift in seventy, nearly half the hosts seen through a related series; 0.25 where not known.
@@ -55,6 +60,23 @@ export interface AffectedHost {
   sigma: number;
   /** Share of onsets dated like this one that are off by tens of minutes (`onsetErrorShare`). */
   offShare: number;
+  /**
+   * Seen only through a related series: whether such a host changed is not known well enough to weigh a
+   * change's scope (on the `tune` fleets about one in four is a host the change did not reach, against
+   * one in eight hundred of those seen on the cluster's own series). It counts in time, with its dating
+   * error, and is left out of the reached × changed table.
+   */
+  scopeUnknown: boolean;
+}
+
+/** Share of unrelated onsets among hosts dated like `h`. */
+export function unrelatedShare(grid: Grid, h: AffectedHost): number {
+  return h.scopeUnknown ? Math.max(grid.unrelated, RANKING_MODEL.unrelatedRelated) : grid.unrelated;
+}
+
+/** log density of `h`'s onset where it is unrelated to the change (see `Grid.logPerHostBackground`). */
+export function logHostBackground(grid: Grid, h: AffectedHost): number {
+  return grid.logPerHostBackground + Math.log(unrelatedShare(grid, h) / grid.unrelated);
 }
 
 export interface Grid {
@@ -81,6 +103,7 @@ export function affectedHosts(
     ts: h.onset,
     sigma: Math.max(skew / 2, (h.hi - h.lo) / 2, MINUTE),
     offShare: RANKING_MODEL.onsetErrorShare[h.dating ?? 'unknown'],
+    scopeUnknown: h.dating === 'related',
   }));
 }
 
@@ -203,25 +226,42 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   const spreads = grid.spreads;
   const nw = spreads.length;
 
-  // Distinct (onset, error, off share) points over all sets, in onset order.
+  // Distinct (onset, error, off share, unrelated share) points over all sets, in onset order. A host whose
+  // unrelated share ε' differs from the grid's ε has its own background: r is then a multiple of that, and
+  // its change-related terms are weighted by alpha = ((1 − ε') / (1 − ε)) / (ε' / ε).
   const hosts = [...new Set(sets.flat())].sort(
-    (x, y) => x.ts - y.ts || x.sigma - y.sigma || x.offShare - y.offShare,
+    (x, y) =>
+      x.ts - y.ts ||
+      x.sigma - y.sigma ||
+      x.offShare - y.offShare ||
+      Number(x.scopeUnknown) - Number(y.scopeUnknown),
   );
   const pointOf = new Map<AffectedHost, number>();
   const tsList: number[] = [];
   const sigmaList: number[] = [];
   const shareList: number[] = [];
+  const alphaList: number[] = [];
   for (const h of hosts) {
     const last = tsList.length - 1;
-    if (last < 0 || tsList[last] !== h.ts || sigmaList[last] !== h.sigma || shareList[last] !== h.offShare) {
+    const eps = unrelatedShare(grid, h);
+    const alpha = (1 - eps) / (1 - grid.unrelated) / (eps / grid.unrelated);
+    if (
+      last < 0 ||
+      tsList[last] !== h.ts ||
+      sigmaList[last] !== h.sigma ||
+      shareList[last] !== h.offShare ||
+      alphaList[last] !== alpha
+    ) {
       tsList.push(h.ts);
       sigmaList.push(h.sigma);
       shareList.push(h.offShare);
+      alphaList.push(alpha);
     }
     pointOf.set(h, tsList.length - 1);
   }
   const n = tsList.length;
   const ts = Float64Array.from(tsList);
+  const laplaceShare = Float64Array.from(shareList, (share, k) => share * (alphaList[k] as number));
   const halfInvVar = Float64Array.from(sigmaList, (sigma) => 0.5 / (sigma * sigma));
   const origin = n > 0 ? (ts[0] as number) : 0;
 
@@ -237,8 +277,11 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
     // The Laplace term without each host's share, which its own factors below carry.
     broad[j] = (1 - grid.unrelated) / (w + 2 * b) / background;
     for (let k = 0; k < n; k++) {
-      const share = shareList[k] as number;
-      const c = ((1 - grid.unrelated) * (1 - share)) / (w + SQRT_2PI * (sigmaList[k] as number)) / background;
+      const share = laplaceShare[k] as number;
+      const c =
+        ((1 - grid.unrelated) * (1 - (shareList[k] as number)) * (alphaList[k] as number)) /
+        (w + SQRT_2PI * (sigmaList[k] as number)) /
+        background;
       core[j * n + k] = c;
       inside[j * n + k] = 1 + c + (broad[j] as number) * share;
       largest = Math.max(largest, 1 + c + (broad[j] as number) * share);
@@ -255,7 +298,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
   }
   const runLimit = 1e300 / largest;
   // exp(−(t − s − W) / b) = exp(−(t − origin) / b) · exp((s + W − origin) / b) after the window.
-  const decay = Float64Array.from(ts, (t, k) => (shareList[k] as number) * Math.exp(-(t - origin) / b));
+  const decay = Float64Array.from(ts, (t, k) => (laplaceShare[k] as number) * Math.exp(-(t - origin) / b));
 
   // Each set as its points (ascending) and how many of its hosts each stands for, and per spread the
   // prefix sums of its log r inside the window.
@@ -276,7 +319,9 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
           (weights[q] as number) * Math.log(inside[j * n + (points[q] as number)] as number);
       }
     }
-    return { points, weights, insideLogs, logBackground: set.length * grid.logPerHostBackground };
+    let logBackground = 0;
+    for (const h of set) logBackground += logHostBackground(grid, h);
+    return { points, weights, insideLogs, logBackground };
   });
 
   const hostsTable: HostTable = { n, ts, halfInvVar, gaussianCut, core, decay };
@@ -303,7 +348,7 @@ export function windowFits(sets: readonly (readonly AffectedHost[])[], grid: Gri
       const outside = s - (ts[k] as number);
       const q = outside * outside * (halfInvVar[k] as number);
       gaussBefore[k] = q > (gaussianCut[k] as number) ? 0 : Math.exp(-q);
-      laplaceBefore[k] = (shareList[k] as number) * Math.exp(-outside / b);
+      laplaceBefore[k] = (laplaceShare[k] as number) * Math.exp(-outside / b);
     }
     let after = before;
     for (let j = 0; j < nw; j++) {

@@ -13,12 +13,14 @@ import {
   hostGroups,
   logBetaBinomial,
   logDetectionDelay,
+  logHostBackground,
   logMix,
   logStartDelay,
   logSumExp,
   makeGrid,
   RANKING_MODEL,
   startDelayMean,
+  unrelatedShare,
   type AffectedHost,
   type Grid,
 } from './ranking.model.ts';
@@ -38,11 +40,17 @@ export function referenceScores(input: RankInput): ChangeScores | null {
   const span = Math.max(input.analysis.to - input.analysis.from, HOUR);
   const tau = startDelayMean(input.confirmedLags);
   const grid = makeGrid(first, affected, skew);
-  const scope: ScopeContext = { universe, affected: affectedSet, groupOf: hostGroups(input.analysis.hosts) };
+  // Hosts whose change is not known (see `AffectedHost.scopeUnknown`) are out of the scope's table.
+  const unknown = new Set(affected.filter((h) => h.scopeUnknown).map((h) => h.host));
+  const scope: ScopeContext = {
+    universe: new Set([...universe].filter((h) => !unknown.has(h))),
+    affected: affectedSet,
+    groupOf: hostGroups(input.analysis.hosts),
+  };
   const targets = saltLikeTargets(input.analysis.hosts, universe);
 
   const logNoneTiming = logIntegral(windowFit(affected, grid), grid, () => -Math.log(span));
-  const logNoneScope = unknownTargetScope(targets, universe, scope);
+  const logNoneScope = unknownTargetScope(targets, scope.universe, scope);
   const revertsAfter = input.candidates.filter((c) => c.revertOf !== undefined && c.landedAt > first + skew);
   const revertOf = (c: CandidateChange): CandidateChange | undefined =>
     revertsAfter.find(
@@ -59,12 +67,13 @@ export function referenceScores(input: RankInput): ChangeScores | null {
       ? unknownTargetScope(targets, reached, scope)
       : targetScope(reached, scope);
     const known = c.appliedAt;
-    let logTiming = (affected.length - explained.length) * grid.logPerHostBackground;
+    let logTiming = 0;
+    for (const h of affected) if (!reached.has(h.host)) logTiming += logHostBackground(grid, h);
     const byWindow: AffectedHost[] = [];
     for (const h of explained) {
       const at = known?.get(h.host);
       if (at === undefined) byWindow.push(h);
-      else logTiming += logMix(logDetectionDelay(h.ts - at, h.sigma), grid.logPerHostBackground);
+      else logTiming += logMix(logDetectionDelay(h.ts - at, h.sigma), logHostBackground(grid, h));
     }
     if (byWindow.length > 0) {
       logTiming += logIntegral(windowFit(byWindow, grid), grid, (s) =>
@@ -104,7 +113,6 @@ export function referenceScores(input: RankInput): ChangeScores | null {
 function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
   const m = RANKING_MODEL;
   const b = m.onsetErrorMs;
-  const background = Math.exp(grid.logPerHostBackground);
   const out = new Float64Array(grid.s.length);
   grid.s.forEach((s, i) => {
     const perSpread = [...grid.spreads].map((w) => {
@@ -112,8 +120,10 @@ function windowFit(hosts: readonly AffectedHost[], grid: Grid): Float64Array {
       for (const h of hosts) {
         const lag = h.ts - s;
         const outside = lag < 0 ? -lag : lag > w ? lag - w : 0;
-        const core = ((1 - grid.unrelated) * (1 - h.offShare)) / (w + Math.sqrt(2 * Math.PI) * h.sigma);
-        const broad = ((1 - grid.unrelated) * h.offShare) / (w + 2 * b);
+        const related = 1 - unrelatedShare(grid, h);
+        const background = Math.exp(logHostBackground(grid, h));
+        const core = (related * (1 - h.offShare)) / (w + Math.sqrt(2 * Math.PI) * h.sigma);
+        const broad = (related * h.offShare) / (w + 2 * b);
         total += Math.log(
           core * Math.exp(-(outside * outside) / (2 * h.sigma * h.sigma)) +
             broad * Math.exp(-outside / b) +
@@ -176,7 +186,9 @@ function targetScope(reached: ReadonlySet<string>, ctx: ScopeContext): number {
     counts[1] += 1;
     groups.set(ctx.groupOf.get(h) ?? '', counts);
   }
-  let total = logBetaBinomial(unreachedChanged, ctx.universe.size - reached.size, m.unreached);
+  let reachedInside = 0;
+  for (const h of ctx.universe) if (reached.has(h)) reachedInside++;
+  let total = logBetaBinomial(unreachedChanged, ctx.universe.size - reachedInside, m.unreached);
   for (const [k, n] of groups.values()) total += logBetaBinomial(k, n, m.reached);
   return total;
 }

@@ -10,7 +10,9 @@
  * blurred by the onset's error: Gaussian of width σ (half the clock-skew bound, or the onset's own
  * interval) for most hosts, Laplace of 30 min for some (a quarter of bends: a slow leak's bend is hard to
  * date; one level shift in seventy; nearly half the hosts seen through a related series); with
- * probability ε a reached host's onset is unrelated. An unrelated onset is one the fleet step counted
+ * probability ε a reached host's onset is unrelated (a quarter for a host seen only through a related
+ * series: on the `tune` fleets a quarter of those are hosts the change did not reach). An unrelated onset
+ * is one the fleet step counted
  * because it fell in the cluster's window, so it is uniform over that stretch (the first to the last
  * onset, give or take the clock skew), not over the whole analysis window. W has a
  * log-uniform prior and is integrated out: the spread of the onsets teaches it. The start delay d = s − L
@@ -24,8 +26,9 @@
  * target (every host, or hosts by grain values and their unions), each equally likely; an approximate
  * reach may be too wide, so its change reaches a Salt-like target within it. The ratio is a Bayes factor
  * for the reached × changed table, a Bayesian counterpart of Fisher's exact test: unreached hosts that
- * changed count heavily against a change, reached hosts that stayed flat less so. Affected hosts outside
- * the reach are background in time too: a change reaching none of them explains nothing.
+ * changed count heavily against a change, reached hosts that stayed flat less so. Hosts seen only through
+ * a related series are left out of the table: whether they changed is not known well enough. Affected
+ * hosts outside the reach are background in time too: a change reaching none of them explains nothing.
  *
  * The change. A change that reaches no host, or a revert landing after the onset, is not a suspect. Size
  * and custom modules make a weak prior; a change reverted after the onset counts twice.
@@ -48,6 +51,7 @@ import {
   LogGammaTable,
   logDetectionDelay,
   logIntegralBounded,
+  logHostBackground,
   logMix,
   logSumExp,
   makeGrid,
@@ -307,12 +311,15 @@ function scoreAll(input: RankInput): Scoring | null {
       : (group.logScopeExact ??= targetScope(group.hosts, fleet));
 
     const known = c.appliedAt;
-    let logTiming = (affected.length - explained.length) * grid.logPerHostBackground;
+    // Affected hosts beyond the reach are unrelated onsets.
+    let logTiming = 0;
+    const inReach = new Set(explained);
+    for (const h of affected) if (!inReach.has(h)) logTiming += logHostBackground(grid, h);
     if (known !== undefined) {
       for (const h of explained) {
         const at = known.get(h.host);
         if (at !== undefined)
-          logTiming += logMix(logDetectionDelay(h.ts - at, h.sigma), grid.logPerHostBackground);
+          logTiming += logMix(logDetectionDelay(h.ts - at, h.sigma), logHostBackground(grid, h));
       }
     }
     if (byWindow.length > 0) {
@@ -361,6 +368,10 @@ interface FleetIndex {
   /** Group of each host, 0 … groups − 1. */
   group: Int32Array;
   groups: number;
+  /** 1 where the host counts in the reached × changed table (see `AffectedHost.scopeUnknown`). */
+  counted: Uint8Array;
+  countedTotal: number;
+  /** 1 where a counted host changed. */
   changed: Uint8Array;
   changedTotal: number;
   /** The onset's hosts. */
@@ -383,16 +394,27 @@ function indexFleet(hosts: FleetAnalysis['hosts'], affected: AffectedHost[]): Fl
     if (id === undefined) groupIds.set(name, (id = groupIds.size));
     group[i] = id;
   }
+  const counted = new Uint8Array(size).fill(1);
   const changed = new Uint8Array(size);
-  for (const h of affected) changed[index.get(h.host) as number] = 1;
+  for (const h of affected) {
+    const i = index.get(h.host) as number;
+    if (h.scopeUnknown) counted[i] = 0;
+    else changed[i] = 1;
+  }
+  let countedTotal = 0;
   let changedTotal = 0;
-  for (let i = 0; i < size; i++) changedTotal += changed[i] as number;
+  for (let i = 0; i < size; i++) {
+    countedTotal += counted[i] as number;
+    changedTotal += changed[i] as number;
+  }
   const groups = groupIds.size;
   return {
     size,
     index,
     group,
     groups,
+    counted,
+    countedTotal,
     changed,
     changedTotal,
     affected,
@@ -526,7 +548,7 @@ function scopeOfCounts(perGroup: Int32Array, changedPerGroup: Int32Array, fleet:
   }
   let total = fleet.logGammas.logBetaBinomial(
     fleet.changedTotal - changedReached,
-    fleet.size - size,
+    fleet.countedTotal - size,
     m.unreached,
   );
   for (let g = 0; g < fleet.groups; g++) {
@@ -538,13 +560,13 @@ function scopeOfCounts(perGroup: Int32Array, changedPerGroup: Int32Array, fleet:
 
 /** log P(who changed | the change reaches `reached`), the hosts as indices. */
 function targetScope(reached: Int32Array, fleet: FleetIndex): number {
-  const { group, changed } = fleet;
+  const { group, counted, changed } = fleet;
   const perGroup = new Int32Array(fleet.groups);
   const changedPerGroup = new Int32Array(fleet.groups);
   for (let k = 0; k < reached.length; k++) {
     const i = reached[k] as number;
     const g = group[i] as number;
-    perGroup[g] = (perGroup[g] as number) + 1;
+    perGroup[g] = (perGroup[g] as number) + (counted[i] as number);
     changedPerGroup[g] = (changedPerGroup[g] as number) + (changed[i] as number);
   }
   return scopeOfCounts(perGroup, changedPerGroup, fleet);
@@ -559,7 +581,7 @@ function unknownTargetScope(
   within: Int32Array | null,
   fleet: FleetIndex,
 ): number {
-  const { group, changed, groups } = fleet;
+  const { group, counted, changed, groups } = fleet;
   const inside = new Uint8Array(fleet.size);
   if (within === null) inside.fill(1);
   else for (const i of within) inside[i] = 1;
@@ -570,7 +592,7 @@ function unknownTargetScope(
   for (let i = 0; i < fleet.size; i++) {
     if (inside[i] === 0) continue;
     const g = group[i] as number;
-    perGroup[g] = (perGroup[g] as number) + 1;
+    perGroup[g] = (perGroup[g] as number) + (counted[i] as number);
     changedPerGroup[g] = (changedPerGroup[g] as number) + (changed[i] as number);
   }
   terms.push(scopeOfCounts(perGroup, changedPerGroup, fleet));
@@ -583,7 +605,7 @@ function unknownTargetScope(
       const sig = signatureOf[i] as number;
       if (sig < 0 || inside[i] === 0) continue;
       const cell = sig * groups + (group[i] as number);
-      bySignature[cell] = (bySignature[cell] as number) + 1;
+      bySignature[cell] = (bySignature[cell] as number) + (counted[i] as number);
       changedBySignature[cell] = (changedBySignature[cell] as number) + (changed[i] as number);
     }
     for (let t = 0; t < family.targets; t++) {

@@ -119,6 +119,24 @@ describe('rankChanges', () => {
     expect(suspects[0]?.evidence).toMatchObject({ affected_reached: 64, unreached_changed: 1 });
   });
 
+  it('weighs hosts seen only through a related series as the less certain evidence they are', () => {
+    // Three mail hosts counted through a related series (used memory, say) in the web change's window. On
+    // the tune fleets a quarter of such hosts are ones the change did not reach: they stay out of who
+    // changed, and in time are as often unrelated.
+    const onsets = spreadOnsets(WEB);
+    const seenElsewhere = MAIL.slice(0, 3);
+    seenElsewhere.forEach((h, i) => onsets.set(h, FIRST + (10 + 5 * i) * MINUTE));
+    const input = analysis(onsets);
+    for (const h of input.onset!.hosts) h.dating = seenElsewhere.includes(h.host) ? 'related' : 'bend';
+    const culprit = change();
+    const suspects = rankChanges({ analysis: input, candidates: [culprit] });
+    expect(suspects[0]?.id).toBe(culprit.id);
+    expect(suspects[0]?.evidence).toMatchObject({ affected_reached: 64, unreached_changed: 3 });
+    // Seen on the cluster's own series, the same three hosts would leave the web change under the floor.
+    for (const h of input.onset!.hosts) h.dating = 'bend';
+    expect(rankChanges({ analysis: input, candidates: [culprit] })).toEqual([]);
+  });
+
   it('counts the clock skew before calling an early onset a violation', () => {
     const onsets = spreadOnsets(WEB);
     const slightlyLate = change({ landedAt: FIRST + 3 * MINUTE });
@@ -395,6 +413,8 @@ function randomInput(rng: Rng): RankInput {
       revertOf: reverted.id,
     });
   }
+  // Some hosts seen only through a related series: out of the scope's table.
+  for (const h of analysis.onset?.hosts ?? []) h.dating = rng.chance(0.15) ? 'related' : 'bend';
   return {
     analysis,
     candidates,
