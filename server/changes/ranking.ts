@@ -12,10 +12,9 @@
  * date; one level shift in seventy; nearly half the hosts seen through a related series); with
  * probability ε a reached host's onset is unrelated (a quarter for a host seen only through a related
  * series: on the `tune` fleets a quarter of those are hosts the change did not reach). An unrelated onset
- * is one the fleet step counted
- * because it fell in the cluster's window, so it is uniform over that stretch (the first to the last
- * onset, give or take the clock skew), not over the whole analysis window. W has a
- * log-uniform prior and is integrated out: the spread of the onsets teaches it. The start delay d = s − L
+ * is one the fleet step counted because it fell in the cluster's window, so it is uniform over that
+ * stretch (the first to the last onset, give or take the clock skew), not over the whole analysis window.
+ * W has a log-uniform prior and is integrated out: the spread of the onsets teaches it. The start delay d = s − L
  * is 0.85·Exp(τ) + 0.15·LogUniform(τ, 3 d) (slow leaks show late), τ learned from `confirmedLags`; before
  * L it falls off as a Gaussian of the skew. Under H0, s is uniform over the window. Known per-host apply
  * times (change events) replace the window: onset − apply is a detection delay.
@@ -63,6 +62,7 @@ import {
   startDelayMean,
   windowFits,
   type AffectedHost,
+  type Grid,
   type PreparedFit,
 } from './ranking.model.ts';
 import { isRepositoryOnly } from './salt/reach.ts';
@@ -238,6 +238,8 @@ interface ReachGroup {
   explained: AffectedHost[];
   logScopeExact?: number;
   logScopeApproximate?: number;
+  /** log density of the affected hosts beyond the reach, each an unrelated onset. */
+  logUnexplained?: number;
   /** The key of `explained` among the sets fitted to an apply window. */
   windowKey?: string;
 }
@@ -311,10 +313,7 @@ function scoreAll(input: RankInput): Scoring | null {
       : (group.logScopeExact ??= targetScope(group.hosts, fleet));
 
     const known = c.appliedAt;
-    // Affected hosts beyond the reach are unrelated onsets.
-    let logTiming = 0;
-    const inReach = new Set(explained);
-    for (const h of affected) if (!inReach.has(h)) logTiming += logHostBackground(grid, h);
+    let logTiming = (group.logUnexplained ??= unexplainedBackground(affected, explained, grid));
     if (known !== undefined) {
       for (const h of explained) {
         const at = known.get(h.host);
@@ -420,6 +419,14 @@ function indexFleet(hosts: FleetAnalysis['hosts'], affected: AffectedHost[]): Fl
     affected,
     logGammas: new LogGammaTable(size + 64),
   };
+}
+
+/** log density of the affected hosts outside `explained`, each an unrelated onset. */
+function unexplainedBackground(affected: AffectedHost[], explained: AffectedHost[], grid: Grid): number {
+  const inReach = new Set(explained);
+  let total = 0;
+  for (const h of affected) if (!inReach.has(h)) total += logHostBackground(grid, h);
+  return total;
 }
 
 /** The candidate's reached hosts as a group shared with every candidate reaching the same ones. */
