@@ -246,12 +246,22 @@ function describe({ scenario, truth, result }: Case): string {
   const earliest = change ? Math.min(...change.hosts.values()) : NaN;
   const o = result.onset;
   const err = o && change ? ((o.ts - earliest) / MINUTE).toFixed(1) : '-';
+  let scored = '';
+  if (change) {
+    const truthHosts = [...change.hosts.keys()].filter((h) => !change.joinedAfterChange.has(h));
+    const found = new Set(
+      (o?.hosts ?? []).map((h) => h.host).filter((h) => !change.joinedAfterChange.has(h)),
+    );
+    const hit = truthHosts.filter((h) => found.has(h)).length;
+    scored = `; hosts ${hit}/${truthHosts.length} found, ${found.size - hit} not reached`;
+  }
   return (
     `${scenario.name}: truth ${change ? `${change.component} ${change.hosts.size} hosts` : 'none'}; ` +
     (o
       ? `found ${o.series} ${o.hosts_affected}/${o.hosts_seen} p=${o.p_value.toExponential(1)} err ${err} min; ` +
         `top ${result.components[0]?.metric ?? '-'}`
-      : 'found none')
+      : 'found none') +
+    scored
   );
 }
 

@@ -294,10 +294,11 @@ export function findFleetOnset(
   }
   if (best === null || !(best.logP < Math.log(alpha))) return null;
 
-  // Affected: an onset in the window, or within its own uncertainty of it.
+  // Affected: an onset in the window, or within its own uncertainty of it or the hosts' clock skew.
   const inside = best.events.filter((e) => e.ts >= best.from && e.ts <= best.to);
   const halfWidths = inside.map((e) => (e.hi - e.lo) / 2).sort((a, b) => a - b);
-  const margin = quantile(halfWidths, 0.5);
+  // The window's edges are onsets read on their hosts' own clocks, each off by up to the clock skew.
+  const margin = quantile(halfWidths, 0.5) + RANKING_MODEL.clockSkewMs;
   // Within its own uncertainty: a slow bend's onset may be placed past the window's edge, with an interval
   // that reaches into it.
   const near = (o: { lo: number; hi: number }): boolean =>

@@ -357,6 +357,25 @@ describe('fleet onset', () => {
     expect(found?.hostsAffected).toBe(11);
   });
 
+  it("counts an onset within the hosts' clock skew of the window", () => {
+    // Eleven hosts over twenty minutes; each clock may be off by up to five minutes.
+    const hosts = [
+      ...Array.from({ length: 11 }, (_, i) => hostWith(`p${i}`, { 'process:x': [at(i)] })),
+      hostWith('skewed', { 'process:x': [at(0) - 4 * MINUTE] }),
+      hostWith('apart', { 'process:x': [at(0) - 7 * MINUTE] }),
+      ...Array.from({ length: 7 }, (_, i) => hostWith(`q${i}`, {})),
+    ];
+    const found = findFleetOnset(
+      hosts,
+      { from: T0, to: T0 + DAY },
+      { keys: ['process:x'], widthsMs: [20 * MINUTE] },
+    );
+    expect(found?.window).toEqual({ from: at(0), to: at(10) });
+    expect(found?.hosts.map((h) => h.host)).toContain('skewed');
+    expect(found?.hosts.map((h) => h.host)).not.toContain('apart');
+    expect(found?.hostsAffected).toBe(12);
+  });
+
   it('looks again at a host that came up a few hours before the change reached it', () => {
     const z = normals(79);
     const series = (upBefore: number) => {
