@@ -73,6 +73,20 @@ interface OnsetScore {
   step: string;
 }
 
+/**
+ * The hosts the change reached and those the analysis found affected, and how many of those it reached.
+ * Hosts that joined after their onset show growth from their first sample: no onset to find, so they are
+ * left out of both.
+ */
+function affectedScore(change: NonNullable<FleetTruth['change']>, result: FleetAnalysis) {
+  const truthHosts = new Map([...change.hosts].filter(([h]) => !change.joinedAfterChange.has(h)));
+  const predicted = new Set(
+    (result.onset?.hosts ?? []).map((h) => h.host).filter((h) => !change.joinedAfterChange.has(h)),
+  );
+  const hit = [...predicted].filter((h) => truthHosts.has(h)).length;
+  return { truthHosts, predicted, hit };
+}
+
 function onsetSection(): Section {
   const scores: OnsetScore[] = [];
   const summarise = (list: OnsetScore[]) => {
@@ -116,13 +130,8 @@ function onsetSection(): Section {
         });
         return;
       }
-      // Hosts that joined after their onset show growth from their first sample: no onset to find.
-      const truthHosts = new Map([...change.hosts].filter(([h]) => !change.joinedAfterChange.has(h)));
+      const { truthHosts, predicted, hit } = affectedScore(change, result);
       const earliest = Math.min(...truthHosts.values());
-      const predicted = new Set(
-        (result.onset?.hosts ?? []).map((h) => h.host).filter((h) => !change.joinedAfterChange.has(h)),
-      );
-      const hit = [...predicted].filter((h) => truthHosts.has(h)).length;
       scores.push({
         variant,
         change: true,
@@ -248,12 +257,8 @@ function describe({ scenario, truth, result }: Case): string {
   const err = o && change ? ((o.ts - earliest) / MINUTE).toFixed(1) : '-';
   let scored = '';
   if (change) {
-    const truthHosts = [...change.hosts.keys()].filter((h) => !change.joinedAfterChange.has(h));
-    const found = new Set(
-      (o?.hosts ?? []).map((h) => h.host).filter((h) => !change.joinedAfterChange.has(h)),
-    );
-    const hit = truthHosts.filter((h) => found.has(h)).length;
-    scored = `; hosts ${hit}/${truthHosts.length} found, ${found.size - hit} not reached`;
+    const { truthHosts, predicted, hit } = affectedScore(change, result);
+    scored = `; hosts ${hit}/${truthHosts.size} found, ${predicted.size - hit} not reached`;
   }
   return (
     `${scenario.name}: truth ${change ? `${change.component} ${change.hosts.size} hosts` : 'none'}; ` +
