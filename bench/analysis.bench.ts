@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Series } from '../server/analysis/analysis.models.ts';
+import { detectChanges } from '../server/analysis/changepoint.ts';
+import { locatedSteps } from '../server/analysis/located-step.ts';
 import { MEMORY_COMPONENTS, PROCESS_RESIDENT_TOTAL } from '../server/analysis/host-onset.ts';
 import { createDatabase, type Db } from '../server/db/database.ts';
 import { migrateToLatest } from '../server/db/migrate.ts';
@@ -140,6 +142,39 @@ interface AnalysisAnswer {
 
 const strip = ({ timings_ms: _, ...answer }: AnalysisAnswer) => answer;
 
+/**
+ * The step test of silent hosts (located-step.ts) at its most expensive: every host silent, a 50-minute
+ * window, page caches of 2 days in 5-minute means. The fleet above holds a leak, where the test does not
+ * run; this measures what it adds where it does, against the fit of the same series in the same run.
+ */
+function locatedStepBench(hosts: number, runs: number): void {
+  const slotMs = 300_000;
+  const caches = Array.from({ length: hosts }, (_, h) => {
+    let state = h + 1;
+    const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+    let wander = 0;
+    const ts = Float64Array.from({ length: 576 }, (_, i) => start + (i + 0.5) * slotMs);
+    const values = ts.map((t) => {
+      wander = 0.9 * wander + 12 * 2 ** 20 * (uniform() - 0.5) * 3.46;
+      return 4 * 2 ** 30 + 300 * 2 ** 20 * Math.cos((2 * Math.PI * t) / (24 * hourMs)) + wander;
+    });
+    return { ts, values };
+  });
+  const window = { from: start + 30 * hourMs, to: start + 30 * hourMs + 50 * 60_000 };
+  const tested: number[] = [];
+  const fitted: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    let t = performance.now();
+    locatedSteps(caches, window);
+    tested.push(performance.now() - t);
+    t = performance.now();
+    for (const c of caches) detectChanges(c.ts, c.values);
+    fitted.push(performance.now() - t);
+  }
+  line(`| step test of ${fmt(hosts)} silent hosts' page caches (in process) | ${fmt(median(tested))} ms |`);
+  line(`| the change-point fit of the same ${fmt(hosts)} series | ${fmt(median(fitted))} ms |`);
+}
+
 export async function analysisBench(opts: { hosts: number[]; runs: number }): Promise<void> {
   for (const hosts of opts.hosts) {
     section(
@@ -241,6 +276,7 @@ export async function analysisBench(opts: { hosts: number[]; runs: number }): Pr
           `| answer | onset ${last?.onset?.ts ?? 'none'}, ${last?.onset?.hosts_affected ?? 0} of ${last?.hosts_total} hosts, first component ${last?.components[0]?.metric ?? 'none'} |`,
         );
         line(`| runs whose answers with and without workers differ | ${differing} of ${opts.runs} |`);
+        locatedStepBench(hosts, opts.runs);
       } finally {
         await server.stop();
         await inline.stop();

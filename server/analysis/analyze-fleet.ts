@@ -127,7 +127,8 @@ export interface HostResult {
   labels: Record<string, string>;
   firstTs: number;
   lastTs: number;
-  series: [key: string, result: { fit: SeriesFit | null; onsets: GrowthOnset[] }][];
+  /** With the series of `ONSET_KEYS`, where the fleet step may test a host again (located-step.ts). */
+  series: [key: string, result: { fit: SeriesFit | null; onsets: GrowthOnset[]; series?: Series }][];
 }
 
 /** The per-host step: detection on one host's series. Independent of every other host. */
@@ -138,7 +139,10 @@ export function analyzeHost(host: HostData, options: AnalyzeOptions = {}): HostR
     labels: h.labels,
     firstTs: h.firstTs,
     lastTs: h.lastTs,
-    series: [...h.series].map(([key, sa]) => [key, { fit: sa.fit, onsets: sa.onsets }]),
+    series: [...h.series].map(([key, sa]) => [
+      key,
+      { fit: sa.fit, onsets: sa.onsets, ...(SCANNED.has(key) && sa.fit ? { series: sa.series } : {}) },
+    ]),
   };
 }
 

@@ -402,7 +402,8 @@ function select(a: Float64Array, n: number, k: number): number {
   return a[k]!;
 }
 
-function median(a: Float64Array, n: number): number {
+/** Median of a[0..n) (reorders a). */
+export function median(a: Float64Array, n: number): number {
   if (n === 0) return 0;
   const hi = select(a, n, n >> 1);
   if (n % 2 === 1) return hi;
@@ -410,7 +411,7 @@ function median(a: Float64Array, n: number): number {
 }
 
 /** Robust scale of a[0..n) (reorders a): MAD, or the mean absolute deviation when over half the values tie. */
-function robustScale(a: Float64Array, n: number): number {
+export function robustScale(a: Float64Array, n: number): number {
   if (n === 0) return 0;
   const m = median(a, n);
   for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]! - m);

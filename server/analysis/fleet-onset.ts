@@ -11,6 +11,7 @@
  * series tried.
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
+import { locatedSteps } from './located-step.ts';
 import type { ChangeKind, SeriesFit } from './changepoint.ts';
 import {
   CLUSTER_HISTORY_MS,
@@ -55,9 +56,10 @@ export interface FleetOnsetOptions {
 
 /**
  * How a host's onset was dated: a level shift on the cluster's series (to within minutes), a bend in its
- * trend (tens of minutes off now and then: a slow bend is hard to date), or through a related series.
+ * trend (tens of minutes off now and then: a slow bend is hard to date), through a related series, or by
+ * the step test of a silent host inside the cluster's window (located-step.ts).
  */
-export type OnsetDating = 'step' | 'bend' | 'related';
+export type OnsetDating = 'step' | 'bend' | 'related' | 'located';
 
 export interface AffectedHost {
   host: string;
@@ -334,12 +336,30 @@ export function findFleetOnset(
   // The hosts detection found on its own date the change; those looked at again do not: their onsets were
   // sought inside the window, so they say nothing of where it starts.
   const dating = affectedOf(hosts, byHost.values());
+  const own = [...byHost.values()].filter((e) => e.dating !== 'related');
   hosts.forEach((h, i) => {
     const fit = h.series.get(best.key)?.fit;
     if (byHost.has(i) || !fit) return;
     const o = inCluster(fit) ?? (fit.alternative && inCluster(fit.alternative));
     if (o) byHost.set(i, dated(eventOf(i, o), true));
   });
+  // A cluster of level shifts says where the change landed: the hosts still silent are tested for a step
+  // there, against the same test at other times (see located-step.ts).
+  if (2 * own.filter(jumps).length >= own.length) {
+    const silent = hosts.flatMap((h, i) => {
+      const { series, fit } = h.series.get(best.key) ?? {};
+      return byHost.has(i) || !series?.ts.length || !fit ? [] : [{ i, series }];
+    });
+    const from = best.from - margin;
+    const to = best.to + margin;
+    locatedSteps(
+      silent.map((x) => x.series),
+      { from, to },
+    ).forEach((at, k) => {
+      const i = silent[k]!.i;
+      if (at !== null) byHost.set(i, { host: i, ts: at, lo: from, hi: to, kind: 'level', dating: 'located' });
+    });
+  }
   const affected = affectedOf(hosts, byHost.values());
   const times = affected.map((a) => a.onset);
   return {

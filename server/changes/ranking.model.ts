@@ -18,16 +18,18 @@ export const RANKING_MODEL = {
   /** Share of reached, affected hosts whose onset is unrelated to the change. */
   unrelated: 0.05,
   /**
-   * The same share for hosts seen only through a related series (`AffectedHost.scopeUnknown`), where it is
-   * higher: on the `tune` fleets about a quarter of them are hosts the change did not reach.
+   * The same share for hosts whose scope is unknown (`AffectedHost.scopeUnknown`), where it is higher: on
+   * the `tune` fleets about a quarter of those seen only through a related series are hosts the change did
+   * not reach, and one in eight of those the step test of silent hosts found.
    */
   unrelatedRelated: 0.25,
   /**
    * Share of onsets placed off by tens of minutes, by how the onset was dated (a slow leak's bend is hard
    * to date; a level shift is not), and that scale. Measured on the `tune` fleets: a quarter of bends, one
-   * level shift in seventy, nearly half the hosts seen through a related series; 0.25 where not known.
+   * level shift in seventy, nearly half the hosts seen through a related series; 0.25 where not known
+   * (a silent host's step found inside the cluster's window: its interval is the window).
    */
-  onsetErrorShare: { step: 0.015, bend: 0.25, related: 0.45, unknown: 0.25 },
+  onsetErrorShare: { step: 0.015, bend: 0.25, related: 0.45, located: 0.25, unknown: 0.25 },
   onsetErrorMs: 30 * MINUTE,
   /** Prior mean start delay, and how many incidents' worth of weight it has against `confirmedLags`. */
   startDelayMs: 15 * MINUTE,
@@ -61,10 +63,10 @@ export interface AffectedHost {
   /** Share of onsets dated like this one that are off by tens of minutes (`onsetErrorShare`). */
   offShare: number;
   /**
-   * Seen only through a related series: whether such a host changed is not known well enough to weigh a
-   * change's scope (on the `tune` fleets about one in four is a host the change did not reach, against
-   * one in eight hundred of those seen on the cluster's own series). It counts in time, with its dating
-   * error, and is left out of the reached × changed table.
+   * Seen only through a related series, or by the step test of a silent host: whether such a host changed
+   * is not known well enough to weigh a change's scope (on the `tune` fleets about one in four, and one in
+   * eight, is a host the change did not reach, against one in eight hundred of those seen on the cluster's
+   * own series). It counts in time, with its dating error, and is left out of the reached × changed table.
    */
   scopeUnknown: boolean;
 }
@@ -103,7 +105,7 @@ export function affectedHosts(
     ts: h.onset,
     sigma: Math.max(skew / 2, (h.hi - h.lo) / 2, MINUTE),
     offShare: RANKING_MODEL.onsetErrorShare[h.dating ?? 'unknown'],
-    scopeUnknown: h.dating === 'related',
+    scopeUnknown: h.dating === 'related' || h.dating === 'located',
   }));
 }
 

@@ -419,6 +419,47 @@ describe('fleet onset', () => {
     expect(Math.abs(found!.ts - at(0))).toBeLessThanOrEqual(10 * MINUTE);
   });
 
+  it('tests the hosts still silent for a step where a cluster of level shifts landed', () => {
+    const KEY = 'node_memory_Cached_bytes';
+    // A page cache in 5-minute means, wandering (AR(1) at 0.9 with 12 MiB steps), with an optional step.
+    const cache = (seed: number, step: number) => {
+      const z = normals(seed);
+      let wander = 0;
+      return makeSeries(
+        24 * 12,
+        (_, ts) => 4096 * MIB + (wander = 0.9 * wander + 12 * MIB * z()) + (ts >= at(4) ? step : 0),
+        5 * MINUTE,
+      );
+    };
+    // Its own fit holds no onset (it is the fit of the series without the step): only the series shows it.
+    const silent = (name: string, seed: number, step: number): HostOnsets => {
+      const flat = cache(seed, 0);
+      const h = hostWith(name, {}, { [KEY]: detectChanges(flat.ts, flat.values) });
+      h.series.get(KEY)!.series = cache(seed, step);
+      return h;
+    };
+    const hosts = (kind: ChangePoint['kind']) => [
+      ...Array.from({ length: 10 }, (_, i) => {
+        const h = hostWith(`p${i}`, { [KEY]: [at(i)] });
+        h.series.get(KEY)!.onsets[0]!.kind = kind;
+        return h;
+      }),
+      silent('hidden', 40, 250 * MIB),
+      ...Array.from({ length: 15 }, (_, i) => silent(`q${i}`, 41 + i, 0)),
+    ];
+    const window = { from: T0, to: T0 + DAY };
+    const found = findFleetOnset(hosts('level'), window, { keys: [KEY] });
+    const hidden = found?.hosts.find((h) => h.host === 'hidden');
+    expect(hidden?.dating).toBe('located');
+    expect(Math.abs(hidden!.onset - at(4))).toBeLessThanOrEqual(5 * MINUTE);
+    expect(found?.hostsAffected).toBe(11);
+    // Like the hosts looked at again, it does not date the change.
+    const without = findFleetOnset(hosts('level').slice(0, 10), window, { keys: [KEY] });
+    expect(found?.ts).toBe(without?.ts);
+    // Bends say less of where the change landed: no step is looked for.
+    expect(findFleetOnset(hosts('slope'), window, { keys: [KEY] })?.hostsAffected).toBe(10);
+  });
+
   it('computes binomial tails', () => {
     expect(Math.exp(logBinomialTail(10, 0.5, 0))).toBeCloseTo(1, 10);
     expect(Math.exp(logBinomialTail(10, 0.5, 10))).toBeCloseTo(1 / 1024, 10);

@@ -1,0 +1,208 @@
+/**
+ * Hosts silent on the cluster's series, tested where the cluster says the change landed.
+ *
+ * Once a cluster of level shifts stands, the change's place is known to within the scan window. A host
+ * whose own fit found no step there may still hold one: too small against its noise for a search over the
+ * whole series to pick out, or read as something else (a step that lands as the daily swing turns down
+ * looks like a burst draining). The test asks the narrower question, a step inside the window:
+ *
+ * - at each sample time τ in the window, a least-squares fit over τ ± 3 hours of a quadratic (over a
+ *   quarter of a day the daily cycle is close to a parabola) and a step at τ; the host's statistic is the
+ *   largest t of the step;
+ * - what that statistic comes to by chance is read from the same hosts at other times: windows of the same
+ *   width elsewhere in their series, nightly jobs, daily turns and the page cache's wander included. Each
+ *   host's statistic is put on the scale of its own other times, and its p-value is the share of all the
+ *   hosts' other windows, so scaled, that reach as far;
+ * - Benjamini–Hochberg at a false discovery rate of 5% says which hosts to add.
+ *
+ * Where it errs: a change that lands in the same minutes as a nightly job of a whole data centre. The job's
+ * step is there on every host of it, and a window of a day or two holds at most one other night to
+ * judge it by.
+ */
+import type { Series } from './analysis.models.ts';
+import { median, robustScale, solve } from './changepoint.ts';
+
+const HOUR = 3_600_000;
+// The local fit's reach either side of a step.
+const HALF_MS = 3 * HOUR;
+// Each side must hold this much of it, and the fit this many samples.
+const MIN_SIDE_MS = HALF_MS / 2;
+const MIN_POINTS = 20;
+/** The share of wrongly added hosts Benjamini–Hochberg allows among those it adds. */
+export const LOCATED_STEP_FDR = 0.05;
+const COLUMNS = 4;
+// Windows at other times per host, evenly spread (overlapping where the series is short): Benjamini–Hochberg
+// adds one host of m at a p-value of q/m, which the null's share can reach only with more than m/q windows
+// in all. A host's own scale needs at least the fewest.
+const NULL_WINDOWS = 32;
+const MIN_NULL = 8;
+
+/**
+ * Running sums of a series for the local fits: of tᵏ (k ≤ 4), y·tᵏ (k ≤ 2) and y², t in hours from the first
+ * sample and y centred on the series' mean, so that each fit costs the same however many samples it holds.
+ */
+interface Sums {
+  s: Series;
+  t: Float64Array[];
+  yt: Float64Array[];
+  yy: Float64Array;
+}
+
+function sumsOf(s: Series): Sums {
+  const n = s.ts.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += s.values[i]! / n;
+  const t = Array.from({ length: 5 }, () => new Float64Array(n + 1));
+  const yt = Array.from({ length: 3 }, () => new Float64Array(n + 1));
+  const yy = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const u = (s.ts[i]! - s.ts[0]!) / HOUR;
+    const y = s.values[i]! - mean;
+    let p = 1;
+    for (let k = 0; k < 5; k++, p *= u) {
+      t[k]![i + 1] = t[k]![i]! + p;
+      if (k < 3) yt[k]![i + 1] = yt[k]![i]! + y * p;
+    }
+    yy[i + 1] = yy[i]! + y * y;
+  }
+  return { s, t, yt, yy };
+}
+
+const BINOMIAL = [[1], [1, 1], [1, 2, 1], [1, 3, 3, 1], [1, 4, 6, 4, 1]];
+// Scratch space for the fits: one runs at a time.
+const A = new Float64Array(COLUMNS * COLUMNS);
+const A2 = new Float64Array(COLUMNS * COLUMNS);
+const B = new Float64Array(COLUMNS);
+const BETA = new Float64Array(COLUMNS);
+const U = new Float64Array(COLUMNS);
+const POWERS = new Float64Array(5);
+
+/** Σ (u − c)ᵏ·w over samples [a, b), from the running sums `p` of w·uʲ; `POWERS` holds (−c)ʲ. */
+function centred(p: Float64Array[], k: number, a: number, b: number): number {
+  let sum = 0;
+  for (let j = 0; j <= k; j++) sum += BINOMIAL[k]![j]! * POWERS[k - j]! * (p[j]![b]! - p[j]![a]!);
+  return sum;
+}
+
+/**
+ * One-sided t statistic of an upward step at sample `at` over a local quadratic on samples [lo, hi); NaN
+ * where the data around it is too thin. Residuals are taken as independent: how far their correlation and
+ * bursts stretch it is the null's business, host by host.
+ */
+function stepAt(m: Sums, at: number, lo: number, hi: number): number {
+  const { ts } = m.s;
+  const tau = ts[at]!;
+  if (hi - lo < MIN_POINTS || ts[lo]! > tau - MIN_SIDE_MS || ts[hi - 1]! < tau + MIN_SIDE_MS) return NaN;
+  const c = (tau - ts[0]!) / HOUR;
+  for (let j = 0; j < 5; j++) POWERS[j] = (-c) ** j;
+  for (let r = 0; r < 3; r++) {
+    for (let q = r; q < 3; q++) A[r * COLUMNS + q] = A[q * COLUMNS + r] = centred(m.t, r + q, lo, hi);
+    A[r * COLUMNS + 3] = A[3 * COLUMNS + r] = centred(m.t, r, at, hi);
+    B[r] = centred(m.yt, r, lo, hi);
+  }
+  A[15] = hi - at;
+  B[3] = m.yt[0]![hi]! - m.yt[0]![at]!;
+  BETA.set(B);
+  A2.set(A);
+  // The step's variance factor: the last entry of A⁻¹, from A u = e₄.
+  U.fill(0);
+  U[3] = 1;
+  if (!solve(A2, U, COLUMNS) || !solve(A, BETA, COLUMNS)) return NaN;
+  let explained = 0;
+  for (let r = 0; r < COLUMNS; r++) explained += BETA[r]! * B[r]!;
+  const rss = Math.max(0, m.yy[hi]! - m.yy[lo]! - explained);
+  const variance = (rss / (hi - lo - COLUMNS)) * U[3]!;
+  return variance > 0 ? BETA[3]! / Math.sqrt(variance) : NaN;
+}
+
+/** The step's t at `tau` over the local quadratic τ ± 3 h; NaN where the data is too thin. */
+export function stepT(s: Series, tau: number): number {
+  const { ts } = s;
+  const at = ts.findIndex((t) => t >= tau);
+  if (at < 0) return NaN;
+  const lo = ts.findIndex((t) => t >= ts[at]! - HALF_MS);
+  const past = ts.findIndex((t) => t > ts[at]! + HALF_MS);
+  return stepAt(sumsOf(s), at, lo, past < 0 ? ts.length : past);
+}
+
+/** The largest step t at the series' sample times in [from, to], and where; −Infinity where none fits. */
+function largestStep(m: Sums, from: number, to: number): { t: number; at: number } {
+  const { ts } = m.s;
+  let best = { t: -Infinity, at: from };
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < ts.length; i++) {
+    const at = ts[i]!;
+    if (at < from) continue;
+    if (at > to) break;
+    while (ts[lo]! < at - HALF_MS) lo++;
+    while (hi < ts.length && ts[hi]! <= at + HALF_MS) hi++;
+    const t = stepAt(m, i, lo, hi);
+    if (t > best.t) best = { t, at };
+  }
+  return best;
+}
+
+/** How many of the p-values Benjamini–Hochberg rejects at false discovery rate `q` (the smallest ones). */
+export function benjaminiHochberg(pValues: readonly number[], q: number): number {
+  const sorted = [...pValues].sort((a, b) => a - b);
+  let k = 0;
+  sorted.forEach((p, i) => {
+    if (p <= (q * (i + 1)) / sorted.length) k = i + 1;
+  });
+  return k;
+}
+
+/**
+ * Where each of the silent hosts' series holds an upward step in `window`, judged against the same
+ * statistic at other times; null for the hosts without one. Each host's statistic is put on the scale of its
+ * own other times (median and MAD of their windows' largest steps): a host whose page cache wanders or
+ * bursts more than another's makes larger steps anywhere. The p-value is then the share of all the hosts'
+ * other windows, so scaled, that reach as far.
+ */
+export function locatedSteps(
+  silent: readonly Series[],
+  window: { from: number; to: number },
+): (number | null)[] {
+  const width = window.to - window.from;
+  // A window wider than the local fit reaches either side is no place: a search over a part of the day
+  // that holds the nightly jobs of whole data centres.
+  if (width > HALF_MS) return silent.map(() => null);
+  const nulls: number[] = [];
+  const observed = silent.map((s) => {
+    const m = sumsOf(s);
+    const own: number[] = [];
+    const last = s.ts[s.ts.length - 1] ?? -Infinity;
+    const first = (s.ts[0] ?? Infinity) + HALF_MS;
+    const stride = Math.max(1, (last - HALF_MS - first) / NULL_WINDOWS);
+    for (let start = first; start + width <= last - HALF_MS; start += stride) {
+      // A null window's fits must not reach the change.
+      if (start + width > window.from - HALF_MS && start < window.to + HALF_MS) continue;
+      const { t } = largestStep(m, start, start + width);
+      if (Number.isFinite(t)) own.push(t);
+    }
+    const found = largestStep(m, window.from, window.to);
+    if (own.length < MIN_NULL || !Number.isFinite(found.t)) return null;
+    const centre = median(Float64Array.from(own), own.length);
+    const spread = robustScale(Float64Array.from(own), own.length);
+    if (!(spread > 0)) return null;
+    for (const t of own) nulls.push((t - centre) / spread);
+    return { at: found.at, d: (found.t - centre) / spread };
+  });
+  nulls.sort((a, b) => a - b);
+  const pValue = (d: number): number => {
+    let lo = 0;
+    let hi = nulls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nulls[mid]! < d) lo = mid + 1;
+      else hi = mid;
+    }
+    return (1 + nulls.length - lo) / (1 + nulls.length);
+  };
+  const p = observed.map((o) => (o ? pValue(o.d) : 1));
+  const k = benjaminiHochberg(p, LOCATED_STEP_FDR);
+  if (k === 0) return observed.map(() => null);
+  const cut = [...p].sort((a, b) => a - b)[k - 1]!;
+  return observed.map((o, i) => (o && p[i]! <= cut ? o.at : null));
+}
