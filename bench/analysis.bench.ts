@@ -155,7 +155,8 @@ function locatedStepBench(hosts: number, runs: number): void {
     let wander = 0;
     const ts = Float64Array.from({ length: 576 }, (_, i) => start + (i + 0.5) * slotMs);
     const values = ts.map((t) => {
-      wander = 0.9 * wander + 12 * 2 ** 20 * (uniform() - 0.5) * 3.46;
+      // Uniform noise of unit variance (× √12), 12 MiB a step.
+      wander = 0.9 * wander + 12 * 2 ** 20 * (uniform() - 0.5) * Math.sqrt(12);
       return 4 * 2 ** 30 + 300 * 2 ** 20 * Math.cos((2 * Math.PI * t) / (24 * hourMs)) + wander;
     });
     return { ts, values };

@@ -29,7 +29,7 @@ const HALF_MS = 3 * HOUR;
 const MIN_SIDE_MS = HALF_MS / 2;
 const MIN_POINTS = 20;
 /** The share of wrongly added hosts Benjamini–Hochberg allows among those it adds. */
-export const LOCATED_STEP_FDR = 0.05;
+const LOCATED_STEP_FDR = 0.05;
 const COLUMNS = 4;
 // Windows at other times per host, evenly spread (overlapping where the series is short): Benjamini–Hochberg
 // adds one host of m at a p-value of q/m, which the null's share can reach only with more than m/q windows
@@ -115,14 +115,11 @@ function stepAt(m: Sums, at: number, lo: number, hi: number): number {
   return variance > 0 ? BETA[3]! / Math.sqrt(variance) : NaN;
 }
 
-/** The step's t at `tau` over the local quadratic τ ± 3 h; NaN where the data is too thin. */
+/** The step's t at the first sample at or after `tau`, over the local quadratic ± 3 h; NaN where the data is too thin. */
 export function stepT(s: Series, tau: number): number {
-  const { ts } = s;
-  const at = ts.findIndex((t) => t >= tau);
-  if (at < 0) return NaN;
-  const lo = ts.findIndex((t) => t >= ts[at]! - HALF_MS);
-  const past = ts.findIndex((t) => t > ts[at]! + HALF_MS);
-  return stepAt(sumsOf(s), at, lo, past < 0 ? ts.length : past);
+  const at = s.ts.find((t) => t >= tau);
+  const { t } = at === undefined ? { t: NaN } : largestStep(sumsOf(s), at, at);
+  return Number.isFinite(t) ? t : NaN;
 }
 
 /** The largest step t at the series' sample times in [from, to], and where; −Infinity where none fits. */

@@ -55,9 +55,8 @@ describe('located step', () => {
     const lands = (i: number) => CHANGE + i * 3 * MINUTE;
     const stepped = Array.from({ length: 12 }, (_, i) => pageCache(100 + i, lands(i), 250 * MIB));
     const quiet = Array.from({ length: 18 }, (_, i) => pageCache(200 + i));
-    const hosts = (list: Series[]) => list;
     const window = { from: CHANGE - 5 * MINUTE, to: lands(11) + 5 * MINUTE };
-    const found = locatedSteps(hosts([...stepped, ...quiet]), window);
+    const found = locatedSteps([...stepped, ...quiet], window);
     const hits = found.slice(0, 12).filter((at) => at !== null).length;
     expect(hits).toBeGreaterThanOrEqual(10);
     expect(found.slice(12).filter((at) => at !== null)).toEqual([]);
@@ -65,12 +64,10 @@ describe('located step', () => {
       if (at !== null) expect(Math.abs(at - lands(i))).toBeLessThanOrEqual(SLOT);
     });
     // Without the steps, the same window holds nothing.
-    expect(locatedSteps(hosts(quiet), window).filter((at) => at !== null)).toEqual([]);
+    expect(locatedSteps(quiet, window).filter((at) => at !== null)).toEqual([]);
     // A window of several hours is no place to look.
     expect(
-      locatedSteps(hosts(stepped), { from: CHANGE - 3 * HOUR, to: CHANGE + 2 * HOUR }).filter(
-        (at) => at !== null,
-      ),
+      locatedSteps(stepped, { from: CHANGE - 3 * HOUR, to: CHANGE + 2 * HOUR }).filter((at) => at !== null),
     ).toEqual([]);
   });
 });
