@@ -127,7 +127,7 @@ export interface HostResult {
   labels: Record<string, string>;
   firstTs: number;
   lastTs: number;
-  /** With the series of `ONSET_KEYS`, where the fleet step may test a host again (located-step.ts). */
+  /** With the series of `ONSET_KEYS`, where the fleet step may test a host again (located-change.ts). */
   series: [key: string, result: { fit: SeriesFit | null; onsets: GrowthOnset[]; series?: Series }][];
 }
 

@@ -11,7 +11,7 @@
  * series tried.
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
-import { locatedSteps } from './located-step.ts';
+import { locatedChanges } from './located-change.ts';
 import type { ChangeKind, SeriesFit } from './changepoint.ts';
 import {
   CLUSTER_HISTORY_MS,
@@ -57,7 +57,7 @@ export interface FleetOnsetOptions {
 /**
  * How a host's onset was dated: a level shift on the cluster's series (to within minutes), a bend in its
  * trend (tens of minutes off now and then: a slow bend is hard to date), through a related series, or by
- * the step test of a silent host inside the cluster's window (located-step.ts).
+ * the test of a silent host inside the cluster's window (located-change.ts).
  */
 export type OnsetDating = 'step' | 'bend' | 'related' | 'located';
 
@@ -343,23 +343,25 @@ export function findFleetOnset(
     const o = inCluster(fit) ?? (fit.alternative && inCluster(fit.alternative));
     if (o) byHost.set(i, dated(eventOf(i, o), true));
   });
-  // A cluster of level shifts says where the change landed: the hosts still silent are tested for a step
-  // there, against the same test at other times (see located-step.ts).
-  if (2 * own.filter(jumps).length >= own.length) {
-    const silent = hosts.flatMap((h, i) => {
-      const { series, fit } = h.series.get(best.key) ?? {};
-      return byHost.has(i) || !series?.ts.length || !fit ? [] : [{ i, series }];
-    });
-    const from = best.from - margin;
-    const to = best.to + margin;
-    locatedSteps(
-      silent.map((x) => x.series),
-      { from, to },
-    ).forEach((at, k) => {
-      const i = silent[k]!.i;
-      if (at !== null) byHost.set(i, { host: i, ts: at, lo: from, hi: to, kind: 'level', dating: 'located' });
-    });
-  }
+  // The cluster says where the change landed and what it looks like: the hosts still silent are tested
+  // there for a change of its kind, a step under a cluster of level shifts, a bend otherwise, against the
+  // same test at other times (see located-change.ts).
+  const stepped = 2 * own.filter(jumps).length >= own.length;
+  const silent = hosts.flatMap((h, i) => {
+    const { series, fit } = h.series.get(best.key) ?? {};
+    return byHost.has(i) || !series?.ts.length || !fit ? [] : [{ i, series }];
+  });
+  const from = best.from - margin;
+  const to = best.to + margin;
+  locatedChanges(
+    silent.map((x) => x.series),
+    stepped ? 'step' : 'hinge',
+    { from, to },
+  ).forEach((at, k) => {
+    const i = silent[k]!.i;
+    const kind = stepped ? 'level' : 'slope';
+    if (at !== null) byHost.set(i, { host: i, ts: at, lo: from, hi: to, kind, dating: 'located' });
+  });
   const affected = affectedOf(hosts, byHost.values());
   const times = affected.map((a) => a.onset);
   return {

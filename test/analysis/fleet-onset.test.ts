@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FleetData, HostData } from '../../server/analysis/analysis.models.ts';
+import type { FleetData, HostData, Series } from '../../server/analysis/analysis.models.ts';
 import { analyzeFleet } from '../../server/analysis/analyze-fleet.ts';
 import { findFleetOnset, logBinomialTail } from '../../server/analysis/fleet-onset.ts';
 import { type ChangePoint, type SeriesFit, detectChanges } from '../../server/analysis/changepoint.ts';
@@ -419,45 +419,53 @@ describe('fleet onset', () => {
     expect(Math.abs(found!.ts - at(0))).toBeLessThanOrEqual(10 * MINUTE);
   });
 
-  it('tests the hosts still silent for a step where a cluster of level shifts landed', () => {
+  it("tests the hosts still silent for a change of the cluster's kind where it landed", () => {
     const KEY = 'node_memory_Cached_bytes';
-    // A page cache in 5-minute means, wandering (AR(1) at 0.9 with 12 MiB steps), with an optional step.
-    const cache = (seed: number, step: number) => {
+    // A page cache in 5-minute means, wandering (AR(1) at 0.9 with 12 MiB steps), from at(4) on with a step
+    // of `step` bytes and growth of `perHour` bytes an hour.
+    const cache = (seed: number, step = 0, perHour = 0) => {
       const z = normals(seed);
       let wander = 0;
       return makeSeries(
         24 * 12,
-        (_, ts) => 4096 * MIB + (wander = 0.9 * wander + 12 * MIB * z()) + (ts >= at(4) ? step : 0),
+        (_, ts) =>
+          4096 * MIB +
+          (wander = 0.9 * wander + 12 * MIB * z()) +
+          (ts >= at(4) ? step + (perHour * (ts - at(4))) / HOUR : 0),
         5 * MINUTE,
       );
     };
-    // Its own fit holds no onset (it is the fit of the series without the step): only the series shows it.
-    const silent = (name: string, seed: number, step: number): HostOnsets => {
-      const flat = cache(seed, 0);
+    // Its own fit holds no onset (it is the fit of the series without the change): only the series shows it.
+    const silent = (name: string, seed: number, series: Series): HostOnsets => {
+      const flat = cache(seed);
       const h = hostWith(name, {}, { [KEY]: detectChanges(flat.ts, flat.values) });
-      h.series.get(KEY)!.series = cache(seed, step);
+      h.series.get(KEY)!.series = series;
       return h;
     };
-    const hosts = (kind: ChangePoint['kind']) => [
+    const hosts = (kind: ChangePoint['kind'], hidden: Series) => [
       ...Array.from({ length: 10 }, (_, i) => {
         const h = hostWith(`p${i}`, { [KEY]: [at(i)] });
         h.series.get(KEY)!.onsets[0]!.kind = kind;
         return h;
       }),
-      silent('hidden', 40, 250 * MIB),
-      ...Array.from({ length: 15 }, (_, i) => silent(`q${i}`, 41 + i, 0)),
+      silent('hidden', 40, hidden),
+      ...Array.from({ length: 15 }, (_, i) => silent(`q${i}`, 41 + i, cache(41 + i))),
     ];
     const window = { from: T0, to: T0 + DAY };
-    const found = findFleetOnset(hosts('level'), window, { keys: [KEY] });
+    const stepped = cache(40, 250 * MIB);
+    const found = findFleetOnset(hosts('level', stepped), window, { keys: [KEY] });
     const hidden = found?.hosts.find((h) => h.host === 'hidden');
     expect(hidden?.dating).toBe('located');
     expect(Math.abs(hidden!.onset - at(4))).toBeLessThanOrEqual(5 * MINUTE);
     expect(found?.hostsAffected).toBe(11);
     // Like the hosts looked at again, it does not date the change.
-    const without = findFleetOnset(hosts('level').slice(0, 10), window, { keys: [KEY] });
+    const without = findFleetOnset(hosts('level', stepped).slice(0, 10), window, { keys: [KEY] });
     expect(found?.ts).toBe(without?.ts);
-    // Bends say less of where the change landed: no step is looked for.
-    expect(findFleetOnset(hosts('slope'), window, { keys: [KEY] })?.hostsAffected).toBe(10);
+    // Under a cluster of bends, a bend is looked for.
+    const bent = findFleetOnset(hosts('slope', cache(40, 0, 500 * MIB)), window, { keys: [KEY] });
+    expect(bent?.hosts.find((h) => h.host === 'hidden')?.dating).toBe('located');
+    expect(bent?.hostsAffected).toBe(11);
+    expect(findFleetOnset(hosts('slope', cache(40)), window, { keys: [KEY] })?.hostsAffected).toBe(10);
   });
 
   it('computes binomial tails', () => {

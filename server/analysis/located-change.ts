@@ -1,19 +1,22 @@
 /**
  * Hosts silent on the cluster's series, tested where the cluster says the change landed.
  *
- * Once a cluster of level shifts stands, the change's place is known to within the scan window. A host
- * whose own fit found no step there may still hold one: too small against its noise for a search over the
- * whole series to pick out, or read as something else (a step that lands as the daily swing turns down
- * looks like a burst draining). The test asks the narrower question, a step inside the window:
+ * Once a cluster stands, the change's place is known to within the scan window. A host whose own fit found
+ * no change there may still hold one: too small against its noise for a search over the whole series to
+ * pick out, or read as something else (a step that lands as the daily swing turns down looks like a burst
+ * draining). The test asks the narrower question, a change of the cluster's kind inside the window: a step
+ * where the cluster is one of level shifts, a bend (a hinge: the slope grows from τ on) where it is one of
+ * bends.
  *
  * - at each sample time τ in the window, a least-squares fit over τ ± 3 hours of a quadratic (over a
- *   quarter of a day the daily cycle is close to a parabola) and a step at τ; the host's statistic is the
- *   largest t of the step;
+ *   quarter of a day the daily cycle is close to a parabola) and the change at τ; the host's statistic is
+ *   the largest t of the change;
  * - what that statistic comes to by chance is read from the same hosts at other times: windows of the same
  *   width elsewhere in their series, nightly jobs, daily turns and the page cache's wander included. Each
  *   host's statistic is put on the scale of its own other times, and its p-value is the share of all the
  *   hosts' other windows, so scaled, that reach as far;
- * - Benjamini–Hochberg at a false discovery rate of 5% says which hosts to add.
+ * - Benjamini–Hochberg at a false discovery rate of 5%, adapted to the share of hosts without the change
+ *   (Storey's), says which hosts to add.
  *
  * Where it errs: a change that lands in the same minutes as a nightly job of a whole data centre. The job's
  * step is there on every host of it, and a window of a day or two holds at most one other night to
@@ -23,13 +26,13 @@ import type { Series } from './analysis.models.ts';
 import { median, robustScale, solve } from './changepoint.ts';
 
 const HOUR = 3_600_000;
-// The local fit's reach either side of a step.
+// The local fit's reach either side of a change.
 const HALF_MS = 3 * HOUR;
 // Each side must hold this much of it, and the fit this many samples.
 const MIN_SIDE_MS = HALF_MS / 2;
 const MIN_POINTS = 20;
 /** The share of wrongly added hosts Benjamini–Hochberg allows among those it adds. */
-const LOCATED_STEP_FDR = 0.05;
+const LOCATED_FDR = 0.05;
 const COLUMNS = 4;
 // Windows at other times per host, evenly spread (overlapping where the series is short): Benjamini–Hochberg
 // adds one host of m at a p-value of q/m, which the null's share can reach only with more than m/q windows
@@ -84,12 +87,17 @@ function centred(p: Float64Array[], k: number, a: number, b: number): number {
   return sum;
 }
 
+/** The change tested for: a step (1 from τ on) or a hinge (u − τ from τ on), as the power of u − τ. */
+export type LocatedKind = 'step' | 'hinge';
+const POWER: Record<LocatedKind, number> = { step: 0, hinge: 1 };
+
 /**
- * One-sided t statistic of an upward step at sample `at` over a local quadratic on samples [lo, hi); NaN
- * where the data around it is too thin. Residuals are taken as independent: how far their correlation and
+ * One-sided t statistic of an upward change of `kind` at sample `at` over a local quadratic on samples
+ * [lo, hi); NaN where the data around it is too thin. Residuals are taken as independent: how far their correlation and
  * bursts stretch it is the null's business, host by host.
  */
-function stepAt(m: Sums, at: number, lo: number, hi: number): number {
+function changeAt(m: Sums, kind: LocatedKind, at: number, lo: number, hi: number): number {
+  const power = POWER[kind];
   const { ts } = m.s;
   const tau = ts[at]!;
   if (hi - lo < MIN_POINTS || ts[lo]! > tau - MIN_SIDE_MS || ts[hi - 1]! < tau + MIN_SIDE_MS) return NaN;
@@ -97,14 +105,14 @@ function stepAt(m: Sums, at: number, lo: number, hi: number): number {
   for (let j = 0; j < 5; j++) POWERS[j] = (-c) ** j;
   for (let r = 0; r < 3; r++) {
     for (let q = r; q < 3; q++) A[r * COLUMNS + q] = A[q * COLUMNS + r] = centred(m.t, r + q, lo, hi);
-    A[r * COLUMNS + 3] = A[3 * COLUMNS + r] = centred(m.t, r, at, hi);
+    A[r * COLUMNS + 3] = A[3 * COLUMNS + r] = centred(m.t, r + power, at, hi);
     B[r] = centred(m.yt, r, lo, hi);
   }
-  A[15] = hi - at;
-  B[3] = m.yt[0]![hi]! - m.yt[0]![at]!;
+  A[15] = centred(m.t, 2 * power, at, hi);
+  B[3] = centred(m.yt, power, at, hi);
   BETA.set(B);
   A2.set(A);
-  // The step's variance factor: the last entry of A⁻¹, from A u = e₄.
+  // The change's variance factor: the last entry of A⁻¹, from A u = e₄.
   U.fill(0);
   U[3] = 1;
   if (!solve(A2, U, COLUMNS) || !solve(A, BETA, COLUMNS)) return NaN;
@@ -115,15 +123,18 @@ function stepAt(m: Sums, at: number, lo: number, hi: number): number {
   return variance > 0 ? BETA[3]! / Math.sqrt(variance) : NaN;
 }
 
-/** The step's t at the first sample at or after `tau`, over the local quadratic ± 3 h; NaN where the data is too thin. */
-export function stepT(s: Series, tau: number): number {
+/**
+ * The t of a change of `kind` at the first sample at or after `tau`, over the local quadratic ± 3 h; NaN
+ * where the data is too thin.
+ */
+export function changeT(s: Series, kind: LocatedKind, tau: number): number {
   const at = s.ts.find((t) => t >= tau);
-  const { t } = at === undefined ? { t: NaN } : largestStep(sumsOf(s), at, at);
+  const { t } = at === undefined ? { t: NaN } : largestChange(sumsOf(s), kind, at, at);
   return Number.isFinite(t) ? t : NaN;
 }
 
-/** The largest step t at the series' sample times in [from, to], and where; −Infinity where none fits. */
-function largestStep(m: Sums, from: number, to: number): { t: number; at: number } {
+/** The largest t of a change of `kind` at the series' sample times in [from, to], and where; −Infinity where none fits. */
+function largestChange(m: Sums, kind: LocatedKind, from: number, to: number): { t: number; at: number } {
   const { ts } = m.s;
   let best = { t: -Infinity, at: from };
   let lo = 0;
@@ -134,10 +145,48 @@ function largestStep(m: Sums, from: number, to: number): { t: number; at: number
     if (at > to) break;
     while (ts[lo]! < at - HALF_MS) lo++;
     while (hi < ts.length && ts[hi]! <= at + HALF_MS) hi++;
-    const t = stepAt(m, i, lo, hi);
+    const t = changeAt(m, kind, i, lo, hi);
     if (t > best.t) best = { t, at };
   }
   return best;
+}
+
+/**
+ * Where a series' windows at other times start: `NULL_WINDOWS` of them evenly spread over the starts whose
+ * fits stay inside the series and do not reach the tested window, overlapping where those are short.
+ */
+export function nullStarts(s: Series, width: number, window: { from: number; to: number }): number[] {
+  const first = (s.ts[0] ?? Infinity) + HALF_MS;
+  const last = (s.ts[s.ts.length - 1] ?? -Infinity) - HALF_MS - width;
+  // The starts before the tested window, then after it.
+  const parts = [
+    [first, Math.min(last, window.from - HALF_MS - width)],
+    [Math.max(first, window.to + HALF_MS), last],
+  ].filter(([a, b]) => b! >= a!) as [number, number][];
+  const total = parts.reduce((sum, [a, b]) => sum + b - a, 0);
+  const starts: number[] = [];
+  for (let k = 0; k < NULL_WINDOWS; k++) {
+    let offset = ((k + 0.5) * total) / NULL_WINDOWS;
+    for (const [a, b] of parts) {
+      if (offset <= b - a) {
+        starts.push(a + offset);
+        break;
+      }
+      offset -= b - a;
+    }
+  }
+  return starts;
+}
+
+/**
+ * Storey's estimate of the share of true null hypotheses among those with p-values `pValues`: the p-values
+ * of true nulls are uniform, so those above ½ come from them, about half of theirs (Storey, Taylor and
+ * Siegmund 2004, with its +1). Benjamini–Hochberg at q / π₀ keeps the false discovery rate at q where many of
+ * the hosts tested hold the change, as they do when the change reached most of the fleet.
+ */
+export function nullShare(pValues: readonly number[]): number {
+  const above = pValues.filter((p) => p > 0.5).length;
+  return pValues.length === 0 ? 1 : Math.min(1, (1 + above) / (0.5 * pValues.length));
 }
 
 /** How many of the p-values Benjamini–Hochberg rejects at false discovery rate `q` (the smallest ones). */
@@ -151,14 +200,15 @@ export function benjaminiHochberg(pValues: readonly number[], q: number): number
 }
 
 /**
- * Where each of the silent hosts' series holds an upward step in `window`, judged against the same
- * statistic at other times; null for the hosts without one. Each host's statistic is put on the scale of its
- * own other times (median and MAD of their windows' largest steps): a host whose page cache wanders or
- * bursts more than another's makes larger steps anywhere. The p-value is then the share of all the hosts'
+ * Where each of the silent hosts' series holds an upward change of `kind` in `window`, judged against the
+ * same statistic at other times; null for the hosts without one. Each host's statistic is put on the scale of its
+ * own other times (median and MAD of their windows' largest t): a host whose page cache wanders or
+ * bursts more than another's makes larger changes anywhere. The p-value is then the share of all the hosts'
  * other windows, so scaled, that reach as far.
  */
-export function locatedSteps(
+export function locatedChanges(
   silent: readonly Series[],
+  kind: LocatedKind,
   window: { from: number; to: number },
 ): (number | null)[] {
   const width = window.to - window.from;
@@ -169,16 +219,11 @@ export function locatedSteps(
   const observed = silent.map((s) => {
     const m = sumsOf(s);
     const own: number[] = [];
-    const last = s.ts[s.ts.length - 1] ?? -Infinity;
-    const first = (s.ts[0] ?? Infinity) + HALF_MS;
-    const stride = Math.max(1, (last - HALF_MS - first) / NULL_WINDOWS);
-    for (let start = first; start + width <= last - HALF_MS; start += stride) {
-      // A null window's fits must not reach the change.
-      if (start + width > window.from - HALF_MS && start < window.to + HALF_MS) continue;
-      const { t } = largestStep(m, start, start + width);
+    for (const start of nullStarts(s, width, window)) {
+      const { t } = largestChange(m, kind, start, start + width);
       if (Number.isFinite(t)) own.push(t);
     }
-    const found = largestStep(m, window.from, window.to);
+    const found = largestChange(m, kind, window.from, window.to);
     if (own.length < MIN_NULL || !Number.isFinite(found.t)) return null;
     const centre = median(Float64Array.from(own), own.length);
     const spread = robustScale(Float64Array.from(own), own.length);
@@ -198,7 +243,7 @@ export function locatedSteps(
     return (1 + nulls.length - lo) / (1 + nulls.length);
   };
   const p = observed.map((o) => (o ? pValue(o.d) : 1));
-  const k = benjaminiHochberg(p, LOCATED_STEP_FDR);
+  const k = benjaminiHochberg(p, LOCATED_FDR / nullShare(p));
   if (k === 0) return observed.map(() => null);
   const cut = [...p].sort((a, b) => a - b)[k - 1]!;
   return observed.map((o, i) => (o && p[i]! <= cut ? o.at : null));
