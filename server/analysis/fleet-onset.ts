@@ -347,6 +347,7 @@ export function findFleetOnset(
   // there for a change of its kind, a step under a cluster of level shifts, a bend otherwise, against the
   // same test at other times (see located-change.ts).
   const stepped = 2 * own.filter(jumps).length >= own.length;
+  const locatedKind: ChangeKind = stepped ? 'level' : 'slope';
   const silent = hosts.flatMap((h, i) => {
     const { series, fit } = h.series.get(best.key) ?? {};
     return byHost.has(i) || !series?.ts.length || !fit ? [] : [{ i, series }];
@@ -359,8 +360,8 @@ export function findFleetOnset(
     { from, to },
   ).forEach((at, k) => {
     const i = silent[k]!.i;
-    const kind = stepped ? 'level' : 'slope';
-    if (at !== null) byHost.set(i, { host: i, ts: at, lo: from, hi: to, kind, dating: 'located' });
+    if (at !== null)
+      byHost.set(i, { host: i, ts: at, lo: from, hi: to, kind: locatedKind, dating: 'located' });
   });
   const affected = affectedOf(hosts, byHost.values());
   const times = affected.map((a) => a.onset);

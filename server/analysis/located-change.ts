@@ -93,8 +93,8 @@ const POWER: Record<LocatedKind, number> = { step: 0, hinge: 1 };
 
 /**
  * One-sided t statistic of an upward change of `kind` at sample `at` over a local quadratic on samples
- * [lo, hi); NaN where the data around it is too thin. Residuals are taken as independent: how far their correlation and
- * bursts stretch it is the null's business, host by host.
+ * [lo, hi); NaN where the data around it is too thin. Residuals are taken as independent: how far their
+ * correlation and bursts stretch it is the null's business, host by host.
  */
 function changeAt(m: Sums, kind: LocatedKind, at: number, lo: number, hi: number): number {
   const power = POWER[kind];
@@ -133,7 +133,10 @@ export function changeT(s: Series, kind: LocatedKind, tau: number): number {
   return Number.isFinite(t) ? t : NaN;
 }
 
-/** The largest t of a change of `kind` at the series' sample times in [from, to], and where; −Infinity where none fits. */
+/**
+ * The largest t of a change of `kind` at the series' sample times in [from, to], and where; −Infinity where
+ * none fits.
+ */
 function largestChange(m: Sums, kind: LocatedKind, from: number, to: number): { t: number; at: number } {
   const { ts } = m.s;
   let best = { t: -Infinity, at: from };
@@ -201,10 +204,10 @@ export function benjaminiHochberg(pValues: readonly number[], q: number): number
 
 /**
  * Where each of the silent hosts' series holds an upward change of `kind` in `window`, judged against the
- * same statistic at other times; null for the hosts without one. Each host's statistic is put on the scale of its
- * own other times (median and MAD of their windows' largest t): a host whose page cache wanders or
- * bursts more than another's makes larger changes anywhere. The p-value is then the share of all the hosts'
- * other windows, so scaled, that reach as far.
+ * same statistic at other times; null for the hosts without one. Each host's statistic is put on the scale
+ * of its own other times (median and MAD of their windows' largest t): a host whose page cache wanders or
+ * bursts more than another's makes larger changes anywhere. The p-value is then the share of all the
+ * hosts' other windows, so scaled, that reach as far.
  */
 export function locatedChanges(
   silent: readonly Series[],

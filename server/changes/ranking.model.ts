@@ -20,14 +20,14 @@ export const RANKING_MODEL = {
   /**
    * The same share for hosts whose scope is unknown (`AffectedHost.scopeUnknown`), where it is higher: on
    * the `tune` fleets about a quarter of those seen only through a related series are hosts the change did
-   * not reach, and one in eight of those the step test of silent hosts found.
+   * not reach, and one in eight of the steps the test of silent hosts found (located-change.ts).
    */
   unrelatedRelated: 0.25,
   /**
    * Share of onsets placed off by tens of minutes, by how the onset was dated (a slow leak's bend is hard
    * to date; a level shift is not), and that scale. Measured on the `tune` fleets: a quarter of bends, one
    * level shift in seventy, nearly half the hosts seen through a related series; 0.25 where not known
-   * (a silent host's step found inside the cluster's window: its interval is the window).
+   * (a silent host's change found inside the cluster's window: its interval is the window).
    */
   onsetErrorShare: { step: 0.015, bend: 0.25, related: 0.45, located: 0.25, unknown: 0.25 },
   onsetErrorMs: 30 * MINUTE,
@@ -63,7 +63,7 @@ export interface AffectedHost {
   /** Share of onsets dated like this one that are off by tens of minutes (`onsetErrorShare`). */
   offShare: number;
   /**
-   * Seen only through a related series, or by the step test of a silent host: whether such a host changed
+   * Seen only through a related series, or by the test of a silent host: whether such a host changed
    * is not known well enough to weigh a change's scope (on the `tune` fleets about one in four, and one in
    * eight, is a host the change did not reach, against one in eight hundred of those seen on the cluster's
    * own series). It counts in time, with its dating error, and is left out of the reached × changed table.
