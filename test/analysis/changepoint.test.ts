@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectChanges } from '../../server/analysis/changepoint.ts';
 import { growthOnsets } from '../../server/analysis/host-onset.ts';
-import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
+import { MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
 const N = 2880;
 const BASE = 500 * MIB;
@@ -105,17 +105,5 @@ describe('detectChanges', () => {
     const fit = detectChanges(s.ts, s.values);
     expect(fit.changes.map((c) => c.index)).toEqual([300]);
     expect(fit.changes[0]!.ts).toBe(T0 + 300 * MINUTE);
-  });
-
-  it('is fast enough for a fleet', () => {
-    const z = normals(9);
-    const series = Array.from({ length: 100 }, () =>
-      makeSeries(N, (i, ts) => BASE + 2 * MIB * z() + 50 * MIB * Math.sin((2 * Math.PI * ts) / 86_400_000)),
-    );
-    const started = performance.now();
-    for (const s of series) detectChanges(s.ts, s.values);
-    // Generous for a shared test machine: a few ms per 2-day series.
-    expect((performance.now() - started) / series.length).toBeLessThan(20);
-    expect(HOUR).toBe(60 * MINUTE);
   });
 });
