@@ -192,14 +192,17 @@ export function nullShare(pValues: readonly number[]): number {
   return pValues.length === 0 ? 1 : Math.min(1, (1 + above) / (0.5 * pValues.length));
 }
 
-/** How many of the p-values Benjamini–Hochberg rejects at false discovery rate `q` (the smallest ones). */
-export function benjaminiHochberg(pValues: readonly number[], q: number): number {
-  const sorted = [...pValues].sort((a, b) => a - b);
+/** Which of the p-values Benjamini–Hochberg rejects at false discovery rate `q`: true where rejected. */
+export function benjaminiHochberg(pValues: readonly number[], q: number): boolean[] {
+  const m = pValues.length;
+  const order = pValues.map((_, i) => i).sort((a, b) => pValues[a]! - pValues[b]!);
   let k = 0;
-  sorted.forEach((p, i) => {
-    if (p <= (q * (i + 1)) / sorted.length) k = i + 1;
+  order.forEach((i, rank) => {
+    if (pValues[i]! <= (q * (rank + 1)) / m) k = rank + 1;
   });
-  return k;
+  const rejected = pValues.map(() => false);
+  for (const i of order.slice(0, k)) rejected[i] = true;
+  return rejected;
 }
 
 /**
@@ -246,8 +249,6 @@ export function locatedChanges(
     return (1 + nulls.length - lo) / (1 + nulls.length);
   };
   const p = observed.map((o) => (o ? pValue(o.d) : 1));
-  const k = benjaminiHochberg(p, LOCATED_FDR / nullShare(p));
-  if (k === 0) return observed.map(() => null);
-  const cut = [...p].sort((a, b) => a - b)[k - 1]!;
-  return observed.map((o, i) => (o && p[i]! <= cut ? o.at : null));
+  const rejected = benjaminiHochberg(p, LOCATED_FDR / nullShare(p));
+  return observed.map((o, i) => (o && rejected[i] ? o.at : null));
 }

@@ -53,9 +53,9 @@ describe('located change', () => {
   it('rejects by Benjamini–Hochberg', () => {
     const p = [0.205, 0.001, 0.039, 0.008, 0.041, 0.06, 0.042, 0.074];
     // Sorted: 0.001 ≤ 0.05/8 and 0.008 ≤ 0.05·2/8; 0.039 > 0.05·3/8, and none after passes.
-    expect(benjaminiHochberg(p, 0.05)).toBe(2);
-    expect(benjaminiHochberg([0.01, 0.02, 0.03, 0.04], 0.05)).toBe(4);
-    expect(benjaminiHochberg([0.5, 1], 0.05)).toBe(0);
+    expect(benjaminiHochberg(p, 0.05)).toEqual([false, true, false, true, false, false, false, false]);
+    expect(benjaminiHochberg([0.04, 0.01, 0.03, 0.02], 0.05)).toEqual([true, true, true, true]);
+    expect(benjaminiHochberg([0.5, 1], 0.05)).toEqual([false, false]);
   });
 
   it("estimates the share of true nulls by Storey's method", () => {
