@@ -11,7 +11,7 @@
  * series tried.
  */
 import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
-import { locatedChanges } from './located-change.ts';
+import { DAILY_DRIFT, locatedChanges } from './located-change.ts';
 import type { ChangeKind, SeriesFit } from './changepoint.ts';
 import {
   CLUSTER_HISTORY_MS,
@@ -24,8 +24,6 @@ import {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-// A daily job does not run at the same minute each day: splay, load and run time move it by up to an hour.
-const DAILY_DRIFT = HOUR;
 
 // From a push (minutes) to a slow schedule (hours).
 const DEFAULT_WIDTHS = [10 * MINUTE, 20 * MINUTE, 40 * MINUTE, 80 * MINUTE, 160 * MINUTE, 320 * MINUTE];

@@ -14,13 +14,16 @@
  * - what that statistic comes to by chance is read from the same hosts at other times: windows of the same
  *   width elsewhere in their series, nightly jobs, daily turns and the page cache's wander included. Each
  *   host's statistic is put on the scale of its own other times, and its p-value is the share of all the
- *   hosts' other windows, so scaled, that reach as far;
+ *   hosts' reference windows, so scaled, that reach as far. The reference is the same hours of the hosts'
+ *   other days where their series hold them (a job that runs at that hour every night makes its step there
+ *   too, and the jobs of other hours do not count against the change), their other times otherwise;
  * - Benjamini–Hochberg at a false discovery rate of 5%, adapted to the share of hosts without the change
  *   (Storey's), says which hosts to add.
  *
- * Where it errs: a change that lands in the same minutes as a nightly job of a whole data centre. The job's
- * step is there on every host of it, and a window of a day or two holds at most one other night to
- * judge it by.
+ * Where it errs: a change that lands in the same minutes as a job every host runs at that minute each day
+ * (cron.daily). The windows of the same hours on other days hold the job only where they cover that minute,
+ * and on a series of a day there are none; the hosts' p-values are then small together, and so is Storey's
+ * share of nulls.
  */
 import type { Series } from './analysis.models.ts';
 import { median, robustScale, solve } from './changepoint.ts';
@@ -39,6 +42,11 @@ const COLUMNS = 4;
 // in all. A host's own scale needs at least the fewest.
 const NULL_WINDOWS = 32;
 const MIN_NULL = 8;
+const DAY = 24 * HOUR;
+// A daily job does not run at the same minute each day: splay, load and run time move it by up to an hour.
+export const DAILY_DRIFT = HOUR;
+// Windows at the same hours per other day, spread over the drift either side.
+const SAME_HOUR_WINDOWS = 16;
 
 /**
  * Running sums of a series for the local fits: of tᵏ (k ≤ 4), y·tᵏ (k ≤ 2) and y², t in hours from the first
@@ -182,6 +190,25 @@ export function nullStarts(s: Series, width: number, window: { from: number; to:
 }
 
 /**
+ * Where a series' windows at the same hours of its other days start: `SAME_HOUR_WINDOWS` a day, up to two
+ * days before and after the tested window, spread over the daily drift either side of it, where their fits
+ * stay inside the series.
+ */
+export function sameHourStarts(s: Series, width: number, window: { from: number; to: number }): number[] {
+  const first = (s.ts[0] ?? Infinity) + HALF_MS;
+  const last = (s.ts[s.ts.length - 1] ?? -Infinity) - HALF_MS - width;
+  const starts: number[] = [];
+  for (const days of [-2, -1, 1, 2]) {
+    for (let k = 0; k < SAME_HOUR_WINDOWS; k++) {
+      const start =
+        window.from + days * DAY - DAILY_DRIFT + (2 * DAILY_DRIFT * (k + 0.5)) / SAME_HOUR_WINDOWS;
+      if (start >= first && start <= last) starts.push(start);
+    }
+  }
+  return starts;
+}
+
+/**
  * Storey's estimate of the share of true null hypotheses among those with p-values `pValues`: the p-values
  * of true nulls are uniform, so those above ½ come from them, about half of theirs (Storey, Taylor and
  * Siegmund 2004, with its +1). Benjamini–Hochberg at q / π₀ keeps the false discovery rate at q where many of
@@ -210,7 +237,7 @@ export function benjaminiHochberg(pValues: readonly number[], q: number): boolea
  * same statistic at other times; null for the hosts without one. Each host's statistic is put on the scale
  * of its own other times (median and MAD of their windows' largest t): a host whose page cache wanders or
  * bursts more than another's makes larger changes anywhere. The p-value is then the share of all the
- * hosts' other windows, so scaled, that reach as far.
+ * hosts' reference windows (the same hours of other days, or other times), so scaled, that reach as far.
  */
 export function locatedChanges(
   silent: readonly Series[],
@@ -224,17 +251,16 @@ export function locatedChanges(
   const nulls: number[] = [];
   const observed = silent.map((s) => {
     const m = sumsOf(s);
-    const own: number[] = [];
-    for (const start of nullStarts(s, width, window)) {
-      const { t } = largestChange(m, kind, start, start + width);
-      if (Number.isFinite(t)) own.push(t);
-    }
+    const largest = (starts: number[]): number[] =>
+      starts.map((start) => largestChange(m, kind, start, start + width).t).filter(Number.isFinite);
+    const own = largest(nullStarts(s, width, window));
     const found = largestChange(m, kind, window.from, window.to);
     if (own.length < MIN_NULL || !Number.isFinite(found.t)) return null;
     const centre = median(Float64Array.from(own), own.length);
     const spread = robustScale(Float64Array.from(own), own.length);
     if (!(spread > 0)) return null;
-    for (const t of own) nulls.push((t - centre) / spread);
+    const sameHour = largest(sameHourStarts(s, width, window));
+    for (const t of sameHour.length >= MIN_NULL ? sameHour : own) nulls.push((t - centre) / spread);
     return { at: found.at, d: (found.t - centre) / spread };
   });
   nulls.sort((a, b) => a - b);

@@ -6,6 +6,7 @@ import {
   locatedChanges,
   nullShare,
   nullStarts,
+  sameHourStarts,
 } from '../../server/analysis/located-change.ts';
 import { HOUR, MIB, MINUTE, T0, makeSeries, normals } from './series-fixtures.ts';
 
@@ -14,10 +15,17 @@ const DAY = 24 * HOUR;
 
 /**
  * A page cache in 5-minute means over `hours` (36): a daily swing of 300 MiB peaking at 14:00, a wander (AR(1)
- * at 0.9 with 12 MiB steps), a nightly job at 02:00 that adds 400 MiB and drains over an hour and a half,
+ * at 0.9 with 12 MiB steps), a nightly job at `jobHour` (02:00) that adds 400 MiB and drains over an hour and a half,
  * and from `changeAt` on a step of `step` bytes and growth of `perHour` bytes an hour.
  */
-function pageCache(seed: number, changeAt = Infinity, step = 0, perHour = 0, hours = 36): Series {
+function pageCache(
+  seed: number,
+  changeAt = Infinity,
+  step = 0,
+  perHour = 0,
+  hours = 36,
+  jobHour = 2,
+): Series {
   const z = normals(seed);
   let wander = 0;
   return makeSeries(
@@ -25,7 +33,7 @@ function pageCache(seed: number, changeAt = Infinity, step = 0, perHour = 0, hou
     (_, ts) => {
       wander = 0.9 * wander + 12 * MIB * z();
       const hourOfDay = ((ts - T0) % DAY) / HOUR;
-      const sinceJob = (hourOfDay + 22) % 24;
+      const sinceJob = (hourOfDay + 24 - jobHour) % 24;
       const job = sinceJob < 0.1 ? 0 : 400 * MIB * Math.exp(-sinceJob / 1.5);
       const swing = 300 * MIB * Math.cos((2 * Math.PI * (hourOfDay - 14)) / 24);
       const change = ts >= changeAt ? step + (perHour * (ts - changeAt)) / HOUR : 0;
@@ -90,6 +98,35 @@ describe('located change', () => {
         (at) => at !== null,
       ),
     ).toEqual([]);
+  });
+
+  it('judges a window against the same hours of other days where the series holds them', () => {
+    // Three days; each host's nightly job at its own hour between midnight and 05:00, against which a step
+    // of 100 MiB is small: at other times of day the jobs' steps would be what it is measured against.
+    const lands = T0 + 39 * HOUR;
+    const window = { from: lands - 5 * MINUTE, to: lands + 15 * MINUTE };
+    const stepped = Array.from({ length: 12 }, (_, i) =>
+      pageCache(600 + i, lands, 100 * MIB, 0, 72, (i * 5) / 12),
+    );
+    const quiet = Array.from({ length: 18 }, (_, i) => pageCache(700 + i, Infinity, 0, 0, 72, (i * 5) / 18));
+    const found = locatedChanges([...stepped, ...quiet], 'step', window);
+    expect(found.slice(0, 12).filter((at) => at !== null).length).toBeGreaterThanOrEqual(10);
+    expect(found.slice(12).filter((at) => at !== null).length).toBeLessThanOrEqual(1);
+  });
+
+  it('places the windows at the same hours of up to two days either side, inside the series', () => {
+    const s = pageCache(1, Infinity, 0, 0, 72);
+    const window = { from: T0 + 30 * HOUR, to: T0 + 30 * HOUR + 20 * MINUTE };
+    const starts = sameHourStarts(s, 20 * MINUTE, window);
+    // The day before and the day after; two days away is outside the series.
+    expect(starts).toHaveLength(32);
+    for (const start of starts) {
+      const offset = Math.abs(start - window.from);
+      expect(Math.abs(offset - DAY)).toBeLessThan(HOUR);
+    }
+    // A series of a day holds no other day.
+    const midday = { from: T0 + 12 * HOUR, to: T0 + 12 * HOUR + 20 * MINUTE };
+    expect(sameHourStarts(pageCache(1, Infinity, 0, 0, 24), 20 * MINUTE, midday)).toEqual([]);
   });
 
   it('measures a bend against a local quadratic, and only where its fit reaches the bend', () => {
