@@ -162,13 +162,17 @@ function largestChange(m: Sums, kind: LocatedKind, from: number, to: number): { 
   return best;
 }
 
+/** The first and last start of a window of `width` whose fits stay inside the series. */
+function startRange(s: Series, width: number): [first: number, last: number] {
+  return [(s.ts[0] ?? Infinity) + HALF_MS, (s.ts[s.ts.length - 1] ?? -Infinity) - HALF_MS - width];
+}
+
 /**
  * Where a series' windows at other times start: `NULL_WINDOWS` of them evenly spread over the starts whose
  * fits stay inside the series and do not reach the tested window, overlapping where those are short.
  */
 export function nullStarts(s: Series, width: number, window: { from: number; to: number }): number[] {
-  const first = (s.ts[0] ?? Infinity) + HALF_MS;
-  const last = (s.ts[s.ts.length - 1] ?? -Infinity) - HALF_MS - width;
+  const [first, last] = startRange(s, width);
   // The starts before the tested window, then after it.
   const parts = [
     [first, Math.min(last, window.from - HALF_MS - width)],
@@ -195,8 +199,7 @@ export function nullStarts(s: Series, width: number, window: { from: number; to:
  * stay inside the series.
  */
 export function sameHourStarts(s: Series, width: number, window: { from: number; to: number }): number[] {
-  const first = (s.ts[0] ?? Infinity) + HALF_MS;
-  const last = (s.ts[s.ts.length - 1] ?? -Infinity) - HALF_MS - width;
+  const [first, last] = startRange(s, width);
   const starts: number[] = [];
   for (const days of [-2, -1, 1, 2]) {
     for (let k = 0; k < SAME_HOUR_WINDOWS; k++) {
