@@ -10,7 +10,7 @@
  * that binomial tail, multiplied (Bonferroni) by the number of effectively distinct windows, widths and
  * series tried.
  */
-import { RANKING_MODEL, windowStart } from '../changes/ranking.model.ts';
+import { RANKING_MODEL, windowEnd, windowStart } from '../changes/ranking.model.ts';
 import { DAILY_DRIFT, locatedChanges } from './located-change.ts';
 import type { ChangeKind, SeriesFit } from './changepoint.ts';
 import {
@@ -343,15 +343,20 @@ export function findFleetOnset(
   });
   // The cluster says where the change landed and what it looks like: the hosts still silent are tested
   // there for a change of its kind, a step under a cluster of level shifts, a bend otherwise, against the
-  // same test at other times (see located-change.ts).
+  // same test at other times (see located-change.ts). There is the change's apply window as the timing
+  // model dates its start and end from the hosts found, give or take the clock skew: the scan's window
+  // reaches as far as the earliest and latest of them, and a slow bend may be dated hours off.
   const stepped = 2 * own.filter(jumps).length >= own.length;
   const locatedKind: ChangeKind = stepped ? 'level' : 'slope';
   const silent = hosts.flatMap((h, i) => {
     const { series, fit } = h.series.get(best.key) ?? {};
     return byHost.has(i) || !series?.ts.length || !fit ? [] : [{ i, series }];
   });
-  const from = best.from - margin;
-  const to = best.to + margin;
+  const skew = RANKING_MODEL.clockSkewMs;
+  const background = { perHostMs: best.lambda, hostsSeen };
+  const start = windowStart(dating, skew, background);
+  const from = start - skew;
+  const to = Math.max(start, windowEnd(dating, skew, background)) + skew;
   locatedChanges(
     silent.map((x) => x.series),
     stepped ? 'step' : 'hinge',
@@ -365,7 +370,7 @@ export function findFleetOnset(
   const times = affected.map((a) => a.onset);
   return {
     key: best.key,
-    ts: windowStart(dating, RANKING_MODEL.clockSkewMs, { perHostMs: best.lambda, hostsSeen }),
+    ts: start,
     first: times[0]!,
     median: quantile(times, 0.5),
     spread: { p10: quantile(times, 0.1), p50: quantile(times, 0.5), p90: quantile(times, 0.9) },

@@ -139,6 +139,20 @@ export function windowStart(
   return Math.round((grid.s[i] as number) / SECOND) * SECOND;
 }
 
+/**
+ * When a change applied over a window last showed: `windowStart` on the onsets mirrored in time, so the
+ * same model (each onset blurred by its dating error, unrelated onsets at the background rate) dates the
+ * window's end.
+ */
+export function windowEnd(
+  hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
+  skew: number,
+  background?: { perHostMs: number; hostsSeen: number },
+): number {
+  const mirrored = hosts.map((h) => ({ ...h, onset: -h.onset, lo: -h.hi, hi: -h.lo }));
+  return -windowStart(mirrored, skew, background);
+}
+
 /** τ: posterior mean of an exponential's mean, the default counting as `startDelayWeight` incidents. */
 export function startDelayMean(lags: readonly number[] | undefined): number {
   const m = RANKING_MODEL;

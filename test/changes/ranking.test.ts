@@ -8,7 +8,7 @@ import {
   type RankInput,
   type Suspect,
 } from '../../server/changes/ranking.ts';
-import { logSumExp, RANKING_MODEL, windowStart } from '../../server/changes/ranking.model.ts';
+import { logSumExp, RANKING_MODEL, windowEnd, windowStart } from '../../server/changes/ranking.model.ts';
 import { onsetAnalysis } from '../../server/sim/onset-analysis.ts';
 import { createRng, type Rng } from '../../server/sim/prng.ts';
 import { referenceScores } from '../../server/changes/ranking.reference.ts';
@@ -515,5 +515,32 @@ describe('windowStart', () => {
     // Common (ten per host a day): two early onsets are as likely chance.
     const common = windowStart(sparse, 5 * MINUTE, { perHostMs: 10 / DAY, hostsSeen: 40 });
     expect(common).toBeGreaterThan(FIRST + 10 * MINUTE);
+  });
+});
+
+describe('windowEnd', () => {
+  // 30 hosts over an hour; a few bends dated hours late, as a slow leak's can be.
+  const last = FIRST + 58 * MINUTE;
+  const spread = (late: number) =>
+    Array.from({ length: 30 }, (_, i) => {
+      const onset = FIRST + i * 2 * MINUTE + (i < late ? 3 * HOUR : 0);
+      return {
+        host: `h${i}`,
+        onset,
+        lo: onset,
+        hi: onset,
+        dating: i < late ? ('bend' as const) : ('step' as const),
+      };
+    });
+
+  it('dates the last of the level shifts, and the window holds its start', () => {
+    const end = windowEnd(spread(0), 5 * MINUTE);
+    expect(Math.abs(end - last)).toBeLessThanOrEqual(2 * MINUTE);
+    expect(windowStart(spread(0), 5 * MINUTE)).toBeLessThan(end);
+  });
+
+  it('takes a few onsets hours past the rest as chance, where onsets are common', () => {
+    const end = windowEnd(spread(2), 5 * MINUTE, { perHostMs: 10 / DAY, hostsSeen: 40 });
+    expect(end).toBeLessThan(last + 15 * MINUTE);
   });
 });
