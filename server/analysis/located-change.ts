@@ -1,12 +1,12 @@
 /**
  * Hosts silent on the cluster's series, tested where the cluster says the change landed.
  *
- * Once a cluster stands, the change's place is known to within the scan window. A host whose own fit found
- * no change there may still hold one: too small against its noise for a search over the whole series to
- * pick out, or read as something else (a step that lands as the daily swing turns down looks like a burst
- * draining). The test asks the narrower question, a change of the cluster's kind inside the window: a step
- * where the cluster is one of level shifts, a bend (a hinge: the slope grows from τ on) where it is one of
- * bends.
+ * Once a cluster stands, the change's place is known to within its apply window, as the timing model dates
+ * it from the hosts found (fleet-onset.ts). A host whose own fit found no change there may still hold one:
+ * too small against its noise for a search over the whole series to pick out, or read as something else (a
+ * step that lands as the daily swing turns down looks like a burst draining). The test asks the narrower
+ * question, a change of the cluster's kind inside the window: a step where the cluster is one of level
+ * shifts, a bend (a hinge: the slope grows from τ on) where it is one of bends.
  *
  * - at each sample time τ in the window, a least-squares fit over τ ± 3 hours of a quadratic (over a
  *   quarter of a day the daily cycle is close to a parabola) and the change at τ; the host's statistic is
