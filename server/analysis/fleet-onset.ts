@@ -343,9 +343,10 @@ export function findFleetOnset(
   });
   // The cluster says where the change landed and what it looks like: the hosts still silent are tested
   // there for a change of its kind, a step under a cluster of level shifts, a bend otherwise, against the
-  // same test at other times (see located-change.ts). There is the change's apply window as the timing
-  // model dates its start and end from the hosts found, give or take the clock skew: the scan's window
-  // reaches as far as the earliest and latest of them, and a slow bend may be dated hours off.
+  // same test at other times (see located-change.ts). Where: the change's apply window, its start and end
+  // as the timing model dates them from the hosts found on their own, give or take the clock skew; not the
+  // scan's window, which runs from the earliest onset it counts to the latest (a slow bend may be dated
+  // hours off).
   const stepped = 2 * own.filter(jumps).length >= own.length;
   const locatedKind: ChangeKind = stepped ? 'level' : 'slope';
   const silent = hosts.flatMap((h, i) => {
