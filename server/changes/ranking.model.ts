@@ -20,7 +20,7 @@ export const RANKING_MODEL = {
   /**
    * The same share for hosts whose scope is unknown (`AffectedHost.scopeUnknown`), where it is higher: on
    * the `tune` fleets about a quarter of those seen only through a related series are hosts the change did
-   * not reach, and one in eight of the steps the test of silent hosts found (located-change.ts).
+   * not reach, and one in eleven of the hosts the test of silent hosts found (located-change.ts).
    */
   unrelatedRelated: 0.25,
   /**
@@ -65,7 +65,7 @@ export interface AffectedHost {
   /**
    * Seen only through a related series, or by the test of a silent host: whether such a host changed
    * is not known well enough to weigh a change's scope (on the `tune` fleets about one in four, and one in
-   * eight, is a host the change did not reach, against one in eight hundred of those seen on the cluster's
+   * eleven, is a host the change did not reach, against one in eight hundred of those seen on the cluster's
    * own series). It counts in time, with its dating error, and is left out of the reached × changed table.
    */
   scopeUnknown: boolean;
