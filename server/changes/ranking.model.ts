@@ -95,6 +95,12 @@ export interface Grid {
   logPerHostBackground: number;
 }
 
+/** The rate of onsets away from the cluster, per host and ms, over `hostsSeen` hosts. */
+export interface OnsetBackground {
+  perHostMs: number;
+  hostsSeen: number;
+}
+
 /** The onset's hosts, each onset's error σ half the clock-skew bound or half its interval (at least a minute). */
 export function affectedHosts(
   onset: Pick<NonNullable<FleetAnalysis['onset']>, 'hosts'>,
@@ -121,7 +127,7 @@ export function affectedHosts(
 export function windowStart(
   hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
   skew: number,
-  background?: { perHostMs: number; hostsSeen: number },
+  background?: OnsetBackground,
 ): number {
   const affected = affectedHosts({ hosts }, skew);
   let first = Infinity;
@@ -147,7 +153,7 @@ export function windowStart(
 export function windowEnd(
   hosts: NonNullable<FleetAnalysis['onset']>['hosts'],
   skew: number,
-  background?: { perHostMs: number; hostsSeen: number },
+  background?: OnsetBackground,
 ): number {
   const mirrored = hosts.map((h) => ({ ...h, onset: -h.onset, lo: -h.hi, hi: -h.lo }));
   return -windowStart(mirrored, skew, background);
@@ -187,7 +193,7 @@ export function makeGrid(
   first: number,
   affected: readonly AffectedHost[],
   skew: number,
-  background?: { perHostMs: number; hostsSeen: number },
+  background?: OnsetBackground,
 ): Grid {
   const m = RANKING_MODEL;
   const sorted = affected.map((h) => h.ts).sort((a, b) => a - b);

@@ -15,8 +15,8 @@ const DAY = 24 * HOUR;
 
 /**
  * A page cache in 5-minute means over `hours` (36): a daily swing of 300 MiB peaking at 14:00, a wander (AR(1)
- * at 0.9 with 12 MiB steps), a nightly job at `jobHour` (02:00) that adds 400 MiB and drains over an hour and a half,
- * and from `changeAt` on a step of `step` bytes and growth of `perHour` bytes an hour.
+ * at 0.9 with 12 MiB steps), a nightly job at `jobHour` (02:00) that adds 400 MiB and drains over an hour
+ * and a half, and from `changeAt` on a step of `step` bytes and growth of `perHour` bytes an hour.
  */
 function pageCache(
   seed: number,
